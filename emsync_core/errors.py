@@ -1,0 +1,26 @@
+"""User-facing errors.
+
+Every error a user can fix (bad input, missing file, existing output) is an `EmsyncError`.
+The CLI prints its message as one paragraph and exits with code 2; anything else is a bug
+and exits with code 1.
+"""
+
+
+class EmsyncError(Exception):
+    """A problem with the user's input or environment, with a message that says how to fix it."""
+
+
+class TimelineError(EmsyncError):
+    """A timeline file is missing, unreadable, unsupported or empty."""
+
+
+class EmotionSpecError(EmsyncError):
+    """An `--emotion` value, a per-scene JSON file or a marker cannot be understood."""
+
+
+class OutputError(EmsyncError):
+    """The output folder exists (without --force) or cannot be written."""
+
+
+class RenderError(EmsyncError):
+    """FluidSynth or the SoundFont is missing or unusable."""

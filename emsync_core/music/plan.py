@@ -1,0 +1,157 @@
+"""From cuts and per-scene moods to a `ScorePlan`: boundaries, tempo, key and harmonic rhythm.
+
+The plan is engine-neutral: the arranger and the transformer both read it. Hard boundaries
+are the cuts (and time 0): a new chord must start exactly there. Soft boundaries split long
+scenes into bars of harmonic rhythm, so the music keeps moving between cuts.
+
+Each scene gets its own tempo, nudged so that a whole number of beats fills it (film
+composers call this fitting the tempo to the hit points); the bar restarts at every cut.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .harmony import Key
+
+# Tonics that sit well in the ranges of the arranger's instruments.
+_START_TONICS = (0, 2, 3, 5, 7, 9, 10)
+
+
+@dataclass(frozen=True)
+class ScenePlan:
+    index: int
+    start_s: float
+    end_s: float
+    valence: float
+    arousal: float
+    key: Key
+    beat_s: float  # fitted beat length: a whole number of beats fills the scene
+    beats: int
+    chord_beats: tuple[int, ...]  # harmonic rhythm: beats per chord, summing to `beats`
+
+    @property
+    def tempo_bpm(self) -> float:
+        return 60.0 / self.beat_s
+
+    @property
+    def chord_starts_s(self) -> tuple[float, ...]:
+        """Onsets of this scene's chords: the hard boundary first, then the soft ones."""
+        starts, beat = [], 0
+        for n in self.chord_beats:
+            starts.append(self.start_s + beat * self.beat_s)
+            beat += n
+        return tuple(starts)
+
+
+@dataclass(frozen=True)
+class ScorePlan:
+    duration_s: float
+    scenes: tuple[ScenePlan, ...]
+    seed: int
+
+    @property
+    def hard_boundaries_s(self) -> tuple[float, ...]:
+        """The cuts (scene starts after the first)."""
+        return tuple(s.start_s for s in self.scenes[1:])
+
+    @property
+    def soft_boundaries_s(self) -> tuple[float, ...]:
+        return tuple(t for s in self.scenes for t in s.chord_starts_s[1:])
+
+
+def nominal_tempo(arousal: float) -> float:
+    """Calm scenes breathe at ~55 bpm, the most aroused drive at ~125 bpm."""
+    return 90.0 + 35.0 * arousal
+
+
+def mode_for(valence: float) -> str:
+    """Brighter modes for higher valence: major > mixolydian > dorian > minor."""
+    if valence >= 0.15:
+        return "major"
+    if valence >= 0.0:
+        return "mixolydian"
+    if valence > -0.15:
+        return "dorian"
+    return "minor"
+
+
+def fit_beats(length_s: float, arousal: float) -> tuple[int, float]:
+    """Whole beats for a scene and the fitted beat length.
+
+    A scene shorter than most of a beat is a single "stinger" beat of its own length.
+    """
+    nominal = 60.0 / nominal_tempo(arousal)
+    if length_s < 0.75 * nominal:
+        return 1, length_s
+    beats = max(1, round(length_s / nominal))
+    return beats, length_s / beats
+
+
+def harmonic_rhythm(beats: int, arousal: float) -> tuple[int, ...]:
+    """Beats per chord inside a scene: a bar of 4 (two bars when calm), never a 1-beat chord.
+
+    A leftover of a beat or two joins the last chord; a longer one becomes a short chord
+    that pushes into the next cut.
+    """
+    bar = 8 if arousal < -0.2 else 4
+    if beats <= bar + bar // 4:
+        return (beats,)
+    chunks = [bar] * (beats // bar)
+    rest = beats % bar
+    if rest and rest < bar // 2:
+        chunks[-1] += rest
+    elif rest:
+        chunks.append(rest)
+    return tuple(chunks)
+
+
+def next_key(previous: Key, valence: float, arousal_change: float) -> Key:
+    """Key for a scene after a cut: keep the tonic unless the arousal jumped.
+
+    A change of mode keeps the tonic (the parallel key: same home note, new colour, the
+    clearest mode change to hear); a large rise in arousal lifts the tonic a whole step, a
+    large fall drops it a minor third.
+    """
+    mode = mode_for(valence)
+    tonic = previous.tonic
+    if arousal_change > 0.5:
+        tonic = (tonic + 2) % 12
+    elif arousal_change < -0.5:
+        tonic = (tonic - 3) % 12
+    return Key(tonic, mode)
+
+
+def plan_score(
+    spans_s: Sequence[tuple[float, float]],
+    moods: Sequence[tuple[float, float]],
+    seed: int = 0,
+) -> ScorePlan:
+    """Plan a score for scenes `spans_s` ([start, end) seconds) with (valence, arousal) each."""
+    if len(spans_s) != len(moods):
+        raise ValueError(f"{len(spans_s)} scenes but {len(moods)} moods")
+    if not spans_s:
+        raise ValueError("a score needs at least one scene")
+    rng = random.Random(seed)
+    scenes: list[ScenePlan] = []
+    key = Key(rng.choice(_START_TONICS), mode_for(moods[0][0]))
+    for i, ((start, end), (valence, arousal)) in enumerate(zip(spans_s, moods, strict=True)):
+        if i:
+            key = next_key(key, valence, arousal - moods[i - 1][1])
+        beats, beat_s = fit_beats(end - start, arousal)
+        scenes.append(
+            ScenePlan(
+                index=i,
+                start_s=start,
+                end_s=end,
+                valence=valence,
+                arousal=arousal,
+                key=key,
+                beat_s=beat_s,
+                beats=beats,
+                chord_beats=harmonic_rhythm(beats, arousal),
+            )
+        )
+    return ScorePlan(duration_s=spans_s[-1][1], scenes=tuple(scenes), seed=seed)

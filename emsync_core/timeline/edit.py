@@ -1,0 +1,87 @@
+"""The `Edit`: everything the scorer needs to know about a timeline, as plain data.
+
+All positions are integer frames at the timeline rate, with frame 0 the timeline's first
+frame (the start timecode is reported, never added). Seconds are derived exactly from the
+rational rate, so 23.976 fps is 24000/1001 and not a rounded float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marker on the timeline, a track or a clip, moved to timeline frames."""
+
+    frame: int
+    duration: int
+    name: str
+    note: str = ""
+    color: str = ""
+    scope: str = "timeline"  # "timeline", "track" or "clip"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A dissolve or wipe: the cut is at its edit point, `start`..`end` is its extent."""
+
+    cut: int
+    start: int
+    end: int
+    kind: str = "SMPTE_Dissolve"
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The span between two consecutive boundaries, [start, end) in frames."""
+
+    index: int
+    start: int
+    end: int
+    name: str = ""
+    media_path: str | None = None
+    source_start_s: float | None = None  # where the scene's first frame sits in its media
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One timeline reduced to what scoring needs: rate, length, cuts, scenes and markers."""
+
+    name: str
+    rate: Fraction
+    duration: int
+    cuts: tuple[int, ...]
+    scenes: tuple[Scene, ...]
+    start_timecode: str = "00:00:00:00"
+    markers: tuple[Marker, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    media_paths: tuple[str, ...] = ()
+    source_path: str | None = None
+    warnings: tuple[str, ...] = ()
+    other_timelines: tuple[str, ...] = field(default=())
+
+    def seconds(self, frame: int) -> float:
+        """Exact time of `frame` in seconds (rounded only at the final float conversion)."""
+        return float(Fraction(frame) / self.rate)
+
+    @property
+    def duration_s(self) -> float:
+        return self.seconds(self.duration)
+
+    @property
+    def cut_seconds(self) -> tuple[float, ...]:
+        return tuple(self.seconds(f) for f in self.cuts)
+
+
+def scenes_from_cuts(
+    cuts: tuple[int, ...] | list[int], duration: int
+) -> tuple[tuple[int, int], ...]:
+    """Spans [start, end) between consecutive boundaries, covering 0..duration."""
+    edges = [0, *sorted(cuts), duration]
+    return tuple((a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a)

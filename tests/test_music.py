@@ -1,0 +1,164 @@
+"""The arranger and its plan: cuts land chords, moods steer mode and density, seeds repeat."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from emsync_core.music.alignment import measure_alignment
+from emsync_core.music.arranger import arrange
+from emsync_core.music.harmony import Chord, Key, voice_chord
+from emsync_core.music.plan import fit_beats, harmonic_rhythm, plan_score
+
+# Krumhansl-Kessler key profiles, used as an independent judge of major vs minor.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def random_spans(seed: int, n_cuts: int, duration: float) -> list[tuple[float, float]]:
+    """Scenes between random cuts on a 24 fps frame grid (cuts at least a frame apart)."""
+    rng = random.Random(seed)
+    frames = int(duration * 24)
+    cuts = sorted(rng.sample(range(1, frames), n_cuts))
+    edges = [0.0, *(c / 24 for c in cuts), duration]
+    return list(zip(edges, edges[1:]))
+
+
+def score_for(spans, mood, seed=0):
+    plan = plan_score(spans, [mood] * len(spans), seed)
+    return plan, arrange(plan)
+
+
+def pitch_class_histogram(midi) -> np.ndarray:
+    hist = np.zeros(12)
+    for inst in midi.instruments:
+        if not inst.is_drum:
+            for n in inst.notes:
+                hist[n.pitch % 12] += n.end - n.start
+    return hist
+
+
+def major_minus_minor(midi) -> float:
+    """Best major-key correlation minus best minor-key correlation over all 12 tonics."""
+    hist = pitch_class_histogram(midi)
+    major = max(np.corrcoef(hist, np.roll(MAJOR_PROFILE, k))[0, 1] for k in range(12))
+    minor = max(np.corrcoef(hist, np.roll(MINOR_PROFILE, k))[0, 1] for k in range(12))
+    return major - minor
+
+
+def notes_per_second(midi, duration) -> float:
+    return sum(len(i.notes) for i in midi.instruments) / duration
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_every_cut_gets_a_new_chord_exactly_on_time(seed):
+    spans = random_spans(seed, n_cuts=30, duration=120.0)
+    rng = random.Random(seed)
+    moods = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in spans]
+    plan = plan_score(spans, moods, seed)
+    result = arrange(plan)
+    cuts = [a for a, _ in spans[1:]]
+    alignment = measure_alignment(result.midi, cuts)
+    for a in alignment:
+        assert a.error_ms is not None and a.error_ms < 1e-6, a
+        assert len(a.pitch_classes) >= 3
+        assert a.new_harmony, a
+    # No note of the previous scene keeps sounding across a cut (except drums' ring-out).
+    for inst in result.midi.instruments:
+        if inst.is_drum:
+            continue
+        for n in inst.notes:
+            assert not any(n.start < c - 1e-9 and n.end > c + 1e-9 for c in cuts), (inst.name, n)
+
+
+def test_chords_change_between_cuts_only_at_the_harmonic_rhythm():
+    spans = random_spans(7, n_cuts=20, duration=120.0)
+    plan, result = score_for(spans, (0.3, 0.0))
+    soft = [c for c in result.chords if not c.hard]
+    # A new chord at most every bar of 4 beats: never more soft changes than bars.
+    bars = sum(s.beats for s in plan.scenes) / 4
+    assert len(soft) <= bars
+    for c in soft:
+        scene = plan.scenes[c.scene]
+        beats = (c.start_s - scene.start_s) / scene.beat_s
+        assert abs(beats - round(beats)) < 1e-6 and round(beats) >= 2
+
+
+def test_valence_moves_mode_from_minor_to_major():
+    spans = random_spans(3, n_cuts=15, duration=90.0)
+    lows = [major_minus_minor(score_for(spans, (-0.8, 0.0), s)[1].midi) for s in range(4)]
+    highs = [major_minus_minor(score_for(spans, (0.8, 0.0), s)[1].midi) for s in range(4)]
+    assert max(lows) < 0 < min(highs), (lows, highs)
+
+
+def test_arousal_raises_note_density():
+    spans = random_spans(5, n_cuts=15, duration=90.0)
+    for valence in (-0.6, 0.6):
+        calm = notes_per_second(score_for(spans, (valence, -0.8))[1].midi, 90)
+        driven = notes_per_second(score_for(spans, (valence, 0.8))[1].midi, 90)
+        assert driven >= 1.3 * calm, (valence, calm, driven)
+
+
+def test_same_seed_same_score_other_seed_other_score():
+    spans = random_spans(11, n_cuts=10, duration=60.0)
+
+    def notes(seed):
+        _, result = score_for(spans, (0.2, 0.3), seed)
+        return [(i.program, n.pitch, n.start, n.end) for i in result.midi.instruments for n in i.notes]
+
+    assert notes(5) == notes(5)
+    assert notes(5) != notes(6)
+
+
+def test_score_ends_on_the_tonic_within_the_timeline():
+    spans = random_spans(2, n_cuts=8, duration=45.0)
+    plan, result = score_for(spans, (-0.5, -0.2))
+    last = result.chords[-1]
+    assert last.symbol.rstrip("m") == last.key.split()[0]
+    assert last.end_s == pytest.approx(45.0)
+    assert result.midi.get_end_time() <= 45.0 + 1e-6
+
+
+def test_mood_change_at_a_cut_changes_key_or_mode():
+    spans = [(0.0, 10.0), (10.0, 20.0)]
+    plan = plan_score(spans, [(0.8, 0.4), (-0.8, -0.6)], seed=1)
+    first, second = plan.scenes
+    assert first.key.mode == "major" and second.key.mode == "minor"
+
+
+def test_tiny_scenes_still_get_their_chord():
+    # Cuts two frames apart (83 ms at 24 fps) are rare but real: each still gets a chord.
+    spans = [(0.0, 2.0), (2.0, 2.0833), (2.0833, 2.1667), (2.1667, 5.0)]
+    plan, result = score_for(spans, (0.0, 0.0))
+    alignment = measure_alignment(result.midi, [a for a, _ in spans[1:]])
+    assert all(a.error_ms is not None and a.error_ms < 1e-6 for a in alignment)
+
+
+def test_fit_beats_fills_the_scene_with_whole_beats():
+    beats, beat_s = fit_beats(7.3, 0.0)
+    assert beats * beat_s == pytest.approx(7.3)
+    assert 60 / beat_s == pytest.approx(90, rel=0.1)
+    assert fit_beats(0.2, 0.0) == (1, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("beats", "arousal", "expected"),
+    [(4, 0.0, (4,)), (5, 0.0, (5,)), (8, 0.0, (4, 4)), (9, 0.0, (5, 4)[::-1]), (11, 0.0, (4, 4, 3))],
+)
+def test_harmonic_rhythm(beats, arousal, expected):
+    assert harmonic_rhythm(beats, arousal) == expected
+
+
+def test_voice_leading_moves_little():
+    key = Key(0, "major")
+    previous = voice_chord(key.degree(1), None, 52, 76)
+    following = voice_chord(key.degree(4), previous, 52, 76)
+    assert sum(abs(a - b) for a, b in zip(previous, following)) <= 6
+    assert {p % 12 for p in following} == set(Chord(5, "maj").pitch_classes)
+
+
+def test_minor_key_has_a_major_dominant():
+    assert Key(9, "minor").degree(5).symbol == "E"
+    assert Key(9, "minor").degree(5, seventh=True).symbol == "E7"
