@@ -1,0 +1,6 @@
+"""Timelines: read any OpenTimelineIO-readable file into a plain `Edit`."""
+
+from emsync_core.timeline.edit import Edit, Marker, Scene, Transition
+from emsync_core.timeline.read import edit_from_timeline, load_otio, read
+
+__all__ = ["Edit", "Marker", "Scene", "Transition", "edit_from_timeline", "load_otio", "read"]

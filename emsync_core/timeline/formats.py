@@ -1,0 +1,63 @@
+"""Which OpenTimelineIO adapter reads which file: one table, plus a sniff for FCPXML in `.xml`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from emsync_core.errors import TimelineError
+
+
+@dataclass(frozen=True)
+class Format:
+    adapter: str  # OpenTimelineIO adapter name
+    label: str  # what the user calls it, for messages
+    rate_argument: str | None = None  # adapter keyword for the frame rate, when the file has none
+
+
+# Extension -> format. Only formats OTIO can *read* with the installed plugins.
+FORMATS: dict[str, Format] = {
+    ".otio": Format("otio_json", "OpenTimelineIO"),
+    ".otioz": Format("otioz", "OpenTimelineIO zip bundle"),
+    ".otiod": Format("otiod", "OpenTimelineIO directory bundle"),
+    ".edl": Format("cmx_3600", "CMX 3600 EDL", rate_argument="rate"),
+    ".xml": Format("fcp_xml", "Final Cut Pro 7 XML"),
+    ".fcpxml": Format("fcpx_xml", "Final Cut Pro X XML"),
+    ".fcpxmld": Format("fcpx_xml", "Final Cut Pro X XML bundle"),
+    ".aaf": Format("AAF", "AAF"),
+    ".ale": Format("ale", "Avid Log Exchange", rate_argument="fps"),
+    ".xges": Format("xges", "GStreamer Editing Services"),
+}
+
+# Some tools (DaVinci Resolve among them) write FCPXML with a plain `.xml` extension.
+_FCPX_SNIFF_BYTES = 4096
+
+
+def supported_extensions() -> list[str]:
+    return sorted(FORMATS)
+
+
+def detect(path: Path) -> tuple[Format, Path]:
+    """The format of `path` and the file the adapter should open (bundles hold one inside)."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise TimelineError(
+            f"{path}: '{path.suffix or '(no extension)'}' is not a timeline format EMSYNC can "
+            f"read. Export the timeline as one of: {', '.join(supported_extensions())} "
+            "(OpenTimelineIO, EDL, FCP 7 XML or FCPXML work with every major editor)."
+        )
+    if path.suffix.lower() == ".fcpxmld":
+        # An FCPXML bundle is a folder whose timeline lives in Info.fcpxml.
+        return fmt, path / "Info.fcpxml"
+    if fmt.adapter == "fcp_xml" and _looks_like_fcpxml(path):
+        return Format("fcpx_xml", "Final Cut Pro X XML"), path
+    return fmt, path
+
+
+def _looks_like_fcpxml(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(_FCPX_SNIFF_BYTES)
+    except OSError:
+        return False  # reading the file properly will report the problem
+    return b"<fcpxml" in head

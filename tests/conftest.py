@@ -1,0 +1,14 @@
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def timeline_fixtures() -> Path:
+    """The shared real-world timeline files: ../shared/fixtures/timelines beside the repo."""
+    folder = REPO_ROOT.parent / "shared" / "fixtures" / "timelines"
+    if not folder.is_dir():
+        pytest.fail(f"timeline fixtures not found at {folder}: check out shared/ beside the repo")
+    return folder
