@@ -15,7 +15,7 @@ from emsync_core.timeline.edit import Edit, Marker, Scene
 
 def edit_with(markers=(), cuts=(48, 96), duration=144) -> Edit:
     edges = [0, *cuts, duration]
-    scenes = tuple(Scene(i, a, b) for i, (a, b) in enumerate(zip(edges, edges[1:])))
+    scenes = tuple(Scene(i, a, b) for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)))
     return Edit("t", Fraction(24), duration, tuple(cuts), scenes, markers=tuple(markers))
 
 
@@ -29,7 +29,12 @@ def test_paper_mapping_is_the_weighted_mean():
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("joy", (0.8, 0.477)), ("Sadness", (-0.789, -0.8)), ("-0.5,0.2", (-0.5, 0.2)), (" 0.3 , -1 ", (0.3, -1.0))],
+    [
+        ("joy", (0.8, 0.477)),
+        ("Sadness", (-0.789, -0.8)),
+        ("-0.5,0.2", (-0.5, 0.2)),
+        (" 0.3 , -1 ", (0.3, -1.0)),
+    ],
 )
 def test_parse_emotion_spec(spec, expected):
     mood = parse_emotion_spec(spec)
@@ -39,7 +44,9 @@ def test_parse_emotion_spec(spec, expected):
 
 @pytest.mark.parametrize("spec", ["happy", "1.5,0", "0.2", "a,b", ""])
 def test_bad_emotion_spec_says_what_is_accepted(spec):
-    with pytest.raises(EmotionSpecError, match="anger, disgust, fear, joy, sadness, surprise|\\[-1, 1\\]"):
+    with pytest.raises(
+        EmotionSpecError, match="anger, disgust, fear, joy, sadness, surprise|\\[-1, 1\\]"
+    ):
         parse_emotion_spec(spec)
 
 

@@ -23,7 +23,7 @@ def random_spans(seed: int, n_cuts: int, duration: float) -> list[tuple[float, f
     frames = int(duration * 24)
     cuts = sorted(rng.sample(range(1, frames), n_cuts))
     edges = [0.0, *(c / 24 for c in cuts), duration]
-    return list(zip(edges, edges[1:]))
+    return list(zip(edges, edges[1:], strict=False))
 
 
 def score_for(spans, mood, seed=0):
@@ -106,7 +106,9 @@ def test_same_seed_same_score_other_seed_other_score():
 
     def notes(seed):
         _, result = score_for(spans, (0.2, 0.3), seed)
-        return [(i.program, n.pitch, n.start, n.end) for i in result.midi.instruments for n in i.notes]
+        return [
+            (i.program, n.pitch, n.start, n.end) for i in result.midi.instruments for n in i.notes
+        ]
 
     assert notes(5) == notes(5)
     assert notes(5) != notes(6)
@@ -145,7 +147,13 @@ def test_fit_beats_fills_the_scene_with_whole_beats():
 
 @pytest.mark.parametrize(
     ("beats", "arousal", "expected"),
-    [(4, 0.0, (4,)), (5, 0.0, (5,)), (8, 0.0, (4, 4)), (9, 0.0, (5, 4)[::-1]), (11, 0.0, (4, 4, 3))],
+    [
+        (4, 0.0, (4,)),
+        (5, 0.0, (5,)),
+        (8, 0.0, (4, 4)),
+        (9, 0.0, (5, 4)[::-1]),
+        (11, 0.0, (4, 4, 3)),
+    ],
 )
 def test_harmonic_rhythm(beats, arousal, expected):
     assert harmonic_rhythm(beats, arousal) == expected
@@ -155,7 +163,7 @@ def test_voice_leading_moves_little():
     key = Key(0, "major")
     previous = voice_chord(key.degree(1), None, 52, 76)
     following = voice_chord(key.degree(4), previous, 52, 76)
-    assert sum(abs(a - b) for a, b in zip(previous, following)) <= 6
+    assert sum(abs(a - b) for a, b in zip(previous, following, strict=True)) <= 6
     assert {p % 12 for p in following} == set(Chord(5, "maj").pitch_classes)
 
 

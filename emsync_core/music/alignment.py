@@ -42,10 +42,9 @@ def measure_alignment(
             attack = [n for n in notes[lo:hi] if abs(n.start - onset) <= _ATTACK_WINDOW_S]
             pcs = _bass_first(attack)
             if len(pcs) >= 3:
+                onset = float(onset)
                 before = _sounding(notes, onset - 0.01)
-                best = CutAlignment(
-                    cut, float(onset), abs(onset - cut) * 1000, pcs, set(pcs) != before
-                )
+                best = CutAlignment(cut, onset, abs(onset - cut) * 1000, pcs, set(pcs) != before)
                 break
         results.append(best or CutAlignment(cut, None, None, (), False))
     return results

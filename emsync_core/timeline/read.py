@@ -39,6 +39,13 @@ def read(path: PathLike, rate: float | None = None, timeline: str | None = None)
     `rate` is the frame rate for formats that do not store one (EDL, ALE); other formats
     keep their own rate and a differing `rate` only produces a warning.
     """
+    return read_with_timeline(path, rate, timeline)[0]
+
+
+def read_with_timeline(
+    path: PathLike, rate: float | None = None, timeline: str | None = None
+) -> tuple[Edit, otio.schema.Timeline]:
+    """`read`, also returning the OTIO timeline it came from (for writing the score back)."""
     chosen, warnings, others = load_otio(path, rate=rate, timeline=timeline)
     edit = edit_from_timeline(
         chosen, source_path=str(path), warnings=warnings, other_timelines=others
@@ -51,7 +58,7 @@ def read(path: PathLike, rate: float | None = None, timeline: str | None = None)
             "was ignored."
         )
         edit = replace(edit, warnings=(*edit.warnings, note))
-    return edit
+    return edit, chosen
 
 
 def load_otio(

@@ -1,0 +1,185 @@
+"""The `emsync` command: argument parsing and printing only; the work is in `pipeline`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from fractions import Fraction
+from pathlib import Path
+
+from . import __version__
+from .errors import EmsyncError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except EmsyncError as exc:
+        print(f"emsync: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emsync: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print(
+            "emsync: internal error (a bug, not your input). Please report it with the "
+            "traceback above.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emsync",
+        description="Original film score that follows each scene's mood and changes chord "
+        "on every cut of your timeline.",
+    )
+    parser.add_argument("--version", action="version", version=f"emsync {__version__}")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("score", help="score a timeline (OTIO, EDL, FCP XML, FCPXML, AAF, ...)")
+    p.add_argument("input", type=Path, help="timeline file")
+    p.add_argument("--out", type=Path, help="output folder (default ./<input stem>.emsync/)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same score")
+    p.add_argument(
+        "--emotion",
+        help="mood for every scene: anger, disgust, fear, joy, sadness, surprise, or V,A in "
+        "[-1, 1] (write --emotion=-0.5,0.2 when V is negative), or a JSON file of per-scene "
+        "values",
+    )
+    p.add_argument("--engine", choices=["arranger"], default="arranger", help="music engine")
+    p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
+    p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
+    p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
+    p.add_argument("--no-render", action="store_true", help="write MIDI and report only")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("cuts", help="list a timeline's cuts")
+    p.add_argument("input", type=Path)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--rate", type=parse_rate)
+    p.add_argument("--timeline")
+    p.set_defaults(func=cmd_cuts)
+
+    p = sub.add_parser("render", help="render a MIDI file to a mastered 48 kHz WAV")
+    p.add_argument("midi", type=Path)
+    p.add_argument("--soundfont", type=Path)
+    p.add_argument("--out", type=Path, help="WAV path (default: next to the MIDI file)")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("demo", help="make a demo video and timeline, then score it")
+    p.add_argument("--out", type=Path, default=Path("demo"))
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def parse_rate(text: str) -> float:
+    """Frame rate from '25', '23.976' or '24000/1001'; NTSC shorthands become exact."""
+    try:
+        value = float(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a frame rate (e.g. 25 or 23.976)"
+        ) from None
+    if not 1 <= value <= 240:
+        raise argparse.ArgumentTypeError(f"frame rate {text} is outside 1-240 fps")
+    ntsc = {23.976: 24000 / 1001, 29.97: 30000 / 1001, 47.952: 48000 / 1001, 59.94: 60000 / 1001}
+    return ntsc.get(round(value, 3), value)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .pipeline import ScoreOptions, score
+
+    options = ScoreOptions(
+        out=args.out,
+        seed=args.seed,
+        emotion=args.emotion,
+        engine=args.engine,
+        soundfont=args.soundfont,
+        rate=args.rate,
+        timeline=args.timeline,
+        render=not args.no_render,
+        force=args.force,
+    )
+    result = score(args.input, options)
+    for message in result.messages:
+        print(f"note: {message}", file=sys.stderr)
+    print_summary(result)
+    return 0
+
+
+def print_summary(result) -> None:
+    edit = result.edit
+    errors = [a.error_ms for a in result.alignment if a.error_ms is not None]
+    print(
+        f"Scored '{edit.name}': {edit.duration_s:.2f} s, {len(edit.cuts)} cuts, "
+        f"{len(edit.scenes)} scenes."
+    )
+    if errors:
+        print(f"Chord on every cut: largest offset {max(errors):.3f} ms.")
+    print(f"Output in {result.out_dir}/")
+    for name, path in sorted(result.files.items()):
+        if not name.startswith("stem:"):
+            print(f"  {name:<7} {path}")
+    if "wav" in result.files:
+        print(f"Listen: play '{result.files['wav']}' (any audio player), or import it in your NLE.")
+
+
+def cmd_cuts(args: argparse.Namespace) -> int:
+    from .timeline import read
+
+    edit = read(args.input, rate=args.rate, timeline=args.timeline)
+    if args.json:
+        doc = {
+            "rate": float(edit.rate),
+            "duration_frames": edit.duration,
+            "start_timecode": edit.start_timecode,
+            "frames": list(edit.cuts),
+            "seconds": list(edit.cut_seconds),
+        }
+        print(json.dumps(doc))
+    else:
+        print(
+            f"{edit.name}: {edit.duration} frames at {float(edit.rate):g} fps "
+            f"({edit.duration_s:.3f} s), start {edit.start_timecode}, {len(edit.cuts)} cuts"
+        )
+        for scene in edit.scenes:
+            print(
+                f"  scene {scene.index:>3}  frames {scene.start:>7}-{scene.end:<7} "
+                f"{edit.seconds(scene.start):9.3f} s  {scene.name}"
+            )
+    for warning in edit.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .pipeline import render_midi_file
+
+    out = args.out or args.midi.with_suffix(".wav")
+    render_midi_file(args.midi, out, soundfont=args.soundfont, force=args.force)
+    print(f"Wrote {out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.out, force=args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""`score(path)`: the whole chain from a timeline file to the deliverables.
+
+This is the only module that knows every stage. Each stage is a plain function from one
+dataclass to the next; here they are called in order, timed, and their results written
+atomically into the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import pretty_midi
+
+from . import __version__
+from .audio import master as mastering
+from .audio import render as rendering
+from .emotion.mapping import SceneMood
+from .emotion.overrides import resolve_moods
+from .errors import EmsyncError, OutputError
+from .music.alignment import CutAlignment, measure_alignment
+from .music.arranger import arrange
+from .music.plan import ScorePlan, plan_score
+from .music.score import Score
+from .progress import Stages
+from .timeline import Edit, read_with_timeline
+from .timeline.write import add_score_track, write_otio
+
+SAMPLE_RATE = 48_000
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".mxf", ".webm"}
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    out: Path | None = None
+    seed: int = 0
+    emotion: str | None = None
+    engine: str = "arranger"
+    soundfont: Path | None = None
+    rate: float | None = None
+    timeline: str | None = None
+    render: bool = True
+    force: bool = False
+    target_lufs: float = -16.0
+    progress: bool | None = None  # None: only when stderr is a terminal
+
+
+@dataclass(frozen=True)
+class Deliverables:
+    out_dir: Path
+    files: dict[str, Path]
+    edit: Edit
+    moods: tuple[SceneMood, ...]
+    alignment: tuple[CutAlignment, ...]
+    messages: tuple[str, ...] = field(default=())
+
+
+def score(input_path: str | Path, options: ScoreOptions | None = None) -> Deliverables:
+    """Score a timeline file: score.mid, score.wav, stems/, <stem>.scored.otio, report.json."""
+    options = options or ScoreOptions()
+    path = Path(input_path)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        raise EmsyncError(
+            f"'{path}' is a video file. Scoring a raw video (cuts detected from the picture) "
+            "is not built yet; export the edit as a timeline (OTIO, EDL, FCP XML, FCPXML or AAF) "
+            "and pass that file instead."
+        )
+    out_dir = Path(options.out) if options.out else Path.cwd() / f"{path.stem}.emsync"
+    _check_output(out_dir, options.force)
+
+    stages = Stages(total=7 if options.render else 5, enabled=options.progress)
+    try:
+        with stages.stage("read timeline"):
+            edit, timeline = read_with_timeline(path, options.rate, options.timeline)
+        with stages.stage("moods"):
+            moods = resolve_moods(edit, emotion=options.emotion)
+        with stages.stage("plan"):
+            plan = plan_for(edit, moods, options.seed)
+        with stages.stage("generate"):
+            result = arrange(plan, options.seed)
+
+        with _staging(out_dir, options.force) as staging:
+            files = {"midi": staging / "score.mid"}
+            result.midi.write(str(files["midi"]))
+            n_samples = samples_for(edit.duration, edit.rate)
+            audio_info: dict[str, object] = {}
+            if options.render:
+                with stages.stage("render"):
+                    stems = rendering.render_stems(
+                        result.midi, options.soundfont, SAMPLE_RATE, n_samples
+                    )
+                with stages.stage("master"):
+                    audio_info = _master_and_write(stems, n_samples, options, staging, files)
+            with stages.stage("write"):
+                final_wav = out_dir / "score.wav"
+                scored = add_score_track(timeline, final_wav, edit.duration, edit.rate)
+                files["otio"] = staging / f"{path.stem}.scored.otio"
+                write_otio(scored, files["otio"])
+                alignment = measure_alignment(
+                    pretty_midi.PrettyMIDI(str(files["midi"])), edit.cut_seconds
+                )
+                messages = _messages(edit, moods)
+                report = build_report(
+                    path, edit, moods, plan, result, alignment, options, audio_info
+                )
+            report["timings_s"] = stages.timings
+            files["report"] = staging / "report.json"
+            files["report"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    finally:
+        stages.close()
+    final_files = {name: out_dir / p.relative_to(staging) for name, p in files.items()}
+    return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
+
+
+def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> ScorePlan:
+    spans = [(edit.seconds(s.start), edit.seconds(s.end)) for s in edit.scenes]
+    return plan_score(spans, [(m.valence, m.arousal) for m in moods], seed)
+
+
+def samples_for(duration_frames: int, rate: Fraction) -> int:
+    """Exact audio length of the timeline, rounded only once, to the nearest sample."""
+    return round(Fraction(duration_frames) / rate * SAMPLE_RATE)
+
+
+def _master_and_write(
+    stems: dict[str, object], n_samples: int, options: ScoreOptions, staging: Path, files: dict
+) -> dict[str, object]:
+    mix = sum(stems.values())
+    mixed, gain = mastering.master(mix, SAMPLE_RATE, n_samples, target_lufs=options.target_lufs)
+    files["wav"] = staging / "score.wav"
+    mastering.write_wav(files["wav"], mixed, SAMPLE_RATE)
+    (staging / "stems").mkdir()
+    for name, stem in stems.items():
+        finished = mastering.finish_stem(stem, SAMPLE_RATE, n_samples, gain)
+        files[f"stem:{name}"] = staging / "stems" / f"{name}.wav"
+        mastering.write_wav(files[f"stem:{name}"], finished, SAMPLE_RATE)
+    return {
+        "sample_rate": SAMPLE_RATE,
+        "channels": 2,
+        "samples": n_samples,
+        "loudness_lufs": round(mastering.loudness_lufs(mixed, SAMPLE_RATE), 2),
+        "target_lufs": options.target_lufs,
+        "gain_db": round(20 * math.log10(gain), 2) if gain > 0 else None,
+        "stems": sorted(stems),
+    }
+
+
+def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
+    messages = list(edit.warnings)
+    if any(m.source == "default" for m in moods):
+        n = sum(m.source == "default" for m in moods)
+        messages.append(
+            f"{n} of {len(moods)} scenes had no mood given (no --emotion, no marker, and video "
+            "analysis is not built yet): they use a gentle neutral default "
+            "(valence 0.1, arousal -0.3)."
+        )
+    return tuple(messages)
+
+
+def build_report(
+    path: Path,
+    edit: Edit,
+    moods: list[SceneMood],
+    plan: ScorePlan,
+    result: Score,
+    alignment: list[CutAlignment],
+    options: ScoreOptions,
+    audio: dict[str, object],
+) -> dict[str, object]:
+    """Everything a user or a test needs to check the score against the cut list."""
+    errors = [a.error_ms for a in alignment if a.error_ms is not None]
+    frame_ms = 1000 / float(edit.rate)
+    return {
+        "emsync_version": __version__,
+        "input": str(path.resolve()),
+        "timeline": edit.name,
+        "other_timelines": list(edit.other_timelines),
+        "engine": result.engine,
+        "seed": result.seed,
+        "rate": float(edit.rate),
+        "rate_exact": f"{edit.rate.numerator}/{edit.rate.denominator}",
+        "start_timecode": edit.start_timecode,
+        "duration_frames": edit.duration,
+        "duration_s": edit.duration_s,
+        "warnings": list(edit.warnings),
+        "cuts": [
+            {
+                "frame": frame,
+                "seconds": a.cut_s,
+                "chord_onset_s": a.onset_s,
+                "error_ms": None if a.error_ms is None else round(a.error_ms, 3),
+                "pitch_classes": list(a.pitch_classes),
+                "new_harmony": a.new_harmony,
+            }
+            for frame, a in zip(edit.cuts, alignment, strict=True)
+        ],
+        "alignment": {
+            "cuts": len(alignment),
+            "max_error_ms": round(max(errors), 3) if errors else None,
+            "within_1_frame": sum(e <= frame_ms for e in errors),
+            "new_harmony_on_cut": sum(a.new_harmony for a in alignment),
+        },
+        "scenes": [
+            {
+                "index": scene.index,
+                "start_frame": scene.start,
+                "end_frame": scene.end,
+                "start_s": edit.seconds(scene.start),
+                "end_s": edit.seconds(scene.end),
+                "clip": scene.name,
+                "valence": round(mood.valence, 4),
+                "arousal": round(mood.arousal, 4),
+                "mood_source": mood.source,
+                "probs": dict(mood.probs),
+                "key": sp.key.name,
+                "tempo_bpm": round(sp.tempo_bpm, 2),
+            }
+            for scene, mood, sp in zip(edit.scenes, moods, plan.scenes, strict=True)
+        ],
+        "chords": [
+            {
+                "start_s": round(c.start_s, 6),
+                "end_s": round(c.end_s, 6),
+                "chord": c.symbol,
+                "key": c.key,
+                "on_cut": c.hard,
+                "scene": c.scene,
+            }
+            for c in result.chords
+        ],
+        "audio": audio,
+        "soundfont": str(options.soundfont or rendering.DEFAULT_SOUNDFONT),
+    }
+
+
+def render_midi_file(
+    midi_path: Path, out: Path, soundfont: Path | None = None, force: bool = False
+) -> Path:
+    """Render any MIDI file to a mastered 48 kHz stereo WAV of the MIDI's length."""
+    if not midi_path.is_file():
+        raise EmsyncError(f"The MIDI file '{midi_path}' does not exist.")
+    try:
+        midi = pretty_midi.PrettyMIDI(str(midi_path))
+    except Exception as exc:  # mido and pretty_midi raise many types on corrupt files
+        raise EmsyncError(
+            f"'{midi_path}' is not a readable MIDI file ({exc}). Give a Standard MIDI File."
+        ) from None
+    if out.exists() and not force:
+        raise OutputError(f"'{out}' already exists. Pass --force to replace it.")
+    n_samples = round((midi.get_end_time() + 2.0) * SAMPLE_RATE)
+    audio = rendering.render(midi, soundfont, SAMPLE_RATE, n_samples)
+    mixed, _ = mastering.master(audio, SAMPLE_RATE, n_samples)
+    mastering.write_wav(out, mixed, SAMPLE_RATE)
+    return out
+
+
+def _check_output(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not force:
+        raise OutputError(
+            f"The output folder '{out_dir}' already exists. Pass --force to replace it, or "
+            "--out to write somewhere else. Nothing was changed."
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"'{out_dir}' exists and is not a folder; choose another --out.")
+
+
+class _staging:
+    """Build the outputs in a hidden sibling folder, then swap it into place in one rename.
+
+    On any error the half-built folder is removed and an existing output stays untouched.
+    """
+
+    def __init__(self, out_dir: Path, force: bool) -> None:
+        self.out_dir, self.force = out_dir, force
+
+    def __enter__(self) -> Path:
+        parent = self.out_dir.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=parent))
+        except OSError as exc:
+            raise OutputError(
+                f"Cannot write to '{parent}': {exc.strerror}. Choose a writable folder with --out."
+            ) from None
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        os.chmod(self.path, 0o755)
+        old = None
+        if self.out_dir.exists() and self.force:
+            old = self.out_dir.with_name(f".{self.out_dir.name}.old-{os.getpid()}")
+            self.out_dir.rename(old)
+        self.path.rename(self.out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""The `emsync` command: contract output and exit codes for good and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from emsync_core.cli import main, parse_rate
+from emsync_core.timeline.build import timeline_from_cuts
+
+
+@pytest.fixture
+def timeline_file(tmp_path) -> Path:
+    path = tmp_path / "edit.otio"
+    otio.adapters.write_to_file(timeline_from_cuts([24, 60], 100, 24.0, "edit"), str(path))
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cuts_json_follows_the_contract(capsys, timeline_file):
+    code, out, _ = run(capsys, "cuts", timeline_file, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc == {
+        "rate": 24.0,
+        "duration_frames": 100,
+        "start_timecode": "01:00:00:00",
+        "frames": [24, 60],
+        "seconds": [1.0, 2.5],
+    }
+
+
+def test_score_with_negative_valence_spec(capsys, timeline_file, tmp_path):
+    code, out, err = run(
+        capsys, "score", timeline_file, "--emotion=-0.5,0.2", "--no-render", "--out", tmp_path / "o"
+    )
+    assert code == 0, err
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert {s["valence"] for s in report["scenes"]} == {-0.5}
+    assert "Output in" in out
+
+
+def test_default_mood_is_announced(capsys, timeline_file, tmp_path):
+    code, _, err = run(capsys, "score", timeline_file, "--no-render", "--out", tmp_path / "o")
+    assert code == 0
+    assert "gentle neutral default" in err
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.otio", "missing.otio"),
+        (lambda d: _write(d / "notes.txt", b"hello"), "notes.txt"),
+        (lambda d: _write(d / "junk.otio", bytes(range(256)) * 4), "junk.otio"),
+        (lambda d: _write(d / "cut.xml", b"<xmeml><sequence><name>x"), "cut.xml"),
+        (lambda d: _write(d / "clip.mp4", b"\x00\x00"), "clip.mp4"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_no_traceback(capsys, tmp_path, make, message):
+    path = make(tmp_path)
+    code, _, err = run(capsys, "score", path, "--out", tmp_path / "out")
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_timeline_exits_2(capsys, tmp_path):
+    path = tmp_path / "empty.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(name="empty"), str(path))
+    code, _, err = run(capsys, "cuts", path)
+    assert code == 2 and "empty.otio" in err
+
+
+def test_existing_output_exits_2(capsys, timeline_file, tmp_path):
+    (tmp_path / "o").mkdir()
+    code, _, err = run(capsys, "score", timeline_file, "--no-render", "--out", tmp_path / "o")
+    assert code == 2 and "--force" in err
+
+
+def test_bad_emotion_exits_2(capsys, timeline_file, tmp_path):
+    code, _, err = run(capsys, "score", timeline_file, "--emotion", "glee", "--out", tmp_path / "o")
+    assert code == 2 and "glee" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_rate_parsing():
+    assert parse_rate("23.976") == 24000 / 1001
+    assert parse_rate("30000/1001") == 30000 / 1001
+    assert parse_rate("25") == 25.0
+
+
+def test_console_script_is_installed(timeline_file):
+    exe = Path(sys.executable).parent / "emsync"
+    proc = subprocess.run(
+        [str(exe), "cuts", str(timeline_file), "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["frames"] == [24, 60]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,131 @@
+"""`emsync score` end to end on generated timelines: files, lengths, alignment, safety."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import opentimelineio as otio
+import pretty_midi
+import pytest
+import soundfile as sf
+
+from emsync_core.errors import OutputError, RenderError
+from emsync_core.music.alignment import measure_alignment
+from emsync_core.pipeline import ScoreOptions, score
+from emsync_core.timeline.build import timeline_from_cuts
+
+RATE_2398 = 24000 / 1001
+CUTS = [41, 97, 130, 211, 300, 333, 402]
+DURATION = 480  # frames at 23.976: 20.02 s
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scored")
+    path = folder / "reel.otio"
+    markers = [(45, "emotion: fear"), (310, "va: 0.6,-0.4")]
+    timeline = timeline_from_cuts(CUTS, DURATION, RATE_2398, "reel", markers=markers)
+    otio.adapters.write_to_file(timeline, str(path))
+    result = score(path, ScoreOptions(out=folder / "out", seed=3, emotion="joy", progress=False))
+    return path, result
+
+
+def test_writes_every_deliverable(scored):
+    _, result = scored
+    out = result.out_dir
+    assert sorted(p.name for p in out.iterdir()) == [
+        "reel.scored.otio",
+        "report.json",
+        "score.mid",
+        "score.wav",
+        "stems",
+    ]
+    assert len(list((out / "stems").glob("*.wav"))) >= 3
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_wav_is_48k_stereo_and_exactly_the_timeline_length(scored):
+    _, result = scored
+    info = sf.info(str(result.out_dir / "score.wav"))
+    assert (info.samplerate, info.channels) == (48000, 2)
+    assert info.frames == round(Fraction(DURATION) * Fraction(1001, 24000) * 48000)
+    for stem in (result.out_dir / "stems").glob("*.wav"):
+        assert sf.info(str(stem)).frames == info.frames
+
+
+def test_midi_has_a_new_chord_within_1_ms_of_every_cut(scored):
+    _, result = scored
+    midi = pretty_midi.PrettyMIDI(str(result.out_dir / "score.mid"))
+    cuts_s = [float(Fraction(c) * Fraction(1001, 24000)) for c in CUTS]
+    for a in measure_alignment(midi, cuts_s):
+        assert a.error_ms is not None and a.error_ms < 1.0, a
+        assert a.new_harmony and len(a.pitch_classes) >= 3
+
+
+def test_report_lists_cuts_moods_and_errors(scored):
+    _, result = scored
+    report = json.loads((result.out_dir / "report.json").read_text())
+    assert [c["frame"] for c in report["cuts"]] == CUTS
+    assert all(c["error_ms"] < 1.0 for c in report["cuts"])
+    assert report["alignment"]["within_1_frame"] == len(CUTS)
+    sources = [s["mood_source"] for s in report["scenes"]]
+    assert sources == ["cli", "marker", "cli", "cli", "cli", "marker", "cli", "cli"]
+    assert report["scenes"][1]["valence"] == pytest.approx(-0.8)
+    assert report["engine"] == "arranger" and report["seed"] == 3
+    assert set(report["timings_s"]) >= {"read timeline", "plan", "generate", "render", "write"}
+    assert report["audio"]["loudness_lufs"] == pytest.approx(-16, abs=1)
+
+
+def test_scored_otio_keeps_the_edit_and_adds_the_score_track(scored):
+    path, result = scored
+    original = otio.adapters.read_from_file(str(path))
+    written = otio.adapters.read_from_file(str(result.out_dir / "reel.scored.otio"))
+    assert len(written.tracks) == len(original.tracks) + 1
+    assert [c.name for c in written.video_tracks()[0].find_clips()] == [
+        c.name for c in original.video_tracks()[0].find_clips()
+    ]
+    (track,) = [t for t in written.audio_tracks() if t.name == "EMSYNC Score"]
+    (clip,) = track.find_clips()
+    assert track.range_in_parent().start_time.value == 0
+    assert clip.source_range.duration.to_frames() == DURATION
+    assert clip.media_reference.target_url.endswith("/out/score.wav")
+
+
+def test_existing_output_is_kept_without_force(scored, tmp_path):
+    path, result = scored
+    before = (result.out_dir / "score.mid").read_bytes()
+    with pytest.raises(OutputError, match="already exists.*--force"):
+        score(path, ScoreOptions(out=result.out_dir, progress=False))
+    assert (result.out_dir / "score.mid").read_bytes() == before
+
+
+def test_force_replaces_and_same_seed_gives_same_midi(scored, tmp_path):
+    path, result = scored
+    options = ScoreOptions(out=tmp_path / "again", seed=3, emotion="joy", render=False)
+    again = score(path, options)
+    assert not (again.out_dir / "score.wav").exists()
+    score(
+        path, ScoreOptions(out=tmp_path / "again", seed=3, emotion="joy", render=False, force=True)
+    )
+    first = pretty_midi.PrettyMIDI(str(result.out_dir / "score.mid"))
+    second = pretty_midi.PrettyMIDI(str(tmp_path / "again" / "score.mid"))
+    notes = lambda m: [(n.pitch, n.start) for i in m.instruments for n in i.notes]  # noqa: E731
+    assert notes(first) == notes(second)
+
+
+def test_failure_leaves_nothing_behind(scored, tmp_path):
+    path, _ = scored
+    junk = tmp_path / "junk.sf2"
+    junk.write_bytes(b"not a soundfont")
+    with pytest.raises(RenderError):
+        score(path, ScoreOptions(out=tmp_path / "out", soundfont=junk, progress=False))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.sf2"]
+
+
+def test_unwritable_output_is_a_clear_error(scored, tmp_path):
+    path, _ = scored
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="Cannot write"):
+        score(path, ScoreOptions(out=blocker / "sub" / "out", render=False))
