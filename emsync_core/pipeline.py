@@ -27,7 +27,7 @@ from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
 from .music.plan import ScorePlan, plan_score
-from .music.score import Score
+from .music.score import Score, layer_of
 from .progress import Stages
 from .timeline import Edit, read_with_timeline
 from .timeline.write import add_score_track, write_otio
@@ -93,7 +93,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
             if options.render:
                 with stages.stage("render"):
                     stems = rendering.render_stems(
-                        result.midi, options.soundfont, SAMPLE_RATE, n_samples
+                        result.midi, options.soundfont, SAMPLE_RATE, n_samples, group=layer_of
                     )
                 with stages.stage("master"):
                     audio_info = _master_and_write(stems, n_samples, options, staging, files)

@@ -32,6 +32,15 @@ class Score:
     seed: int
 
 
+def layer_of(instrument: pretty_midi.Instrument) -> str:
+    """The layer an instrument plays in ("pad", "bass", ...), from its name "<layer> - <sound>".
+
+    Engines name instruments this way so that stems group by musical role, however many
+    programs a layer switched between.
+    """
+    return instrument.name.split(" - ")[0].strip() or "instrument"
+
+
 def new_midi() -> pretty_midi.PrettyMIDI:
     """An empty MIDI file whose time 0 is timeline frame 0."""
     return pretty_midi.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=MIDI_TEMPO)
