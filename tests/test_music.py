@@ -77,13 +77,13 @@ def test_chords_change_between_cuts_only_at_the_harmonic_rhythm():
     spans = random_spans(7, n_cuts=20, duration=120.0)
     plan, result = score_for(spans, (0.3, 0.0))
     soft = [c for c in result.chords if not c.hard]
-    # A new chord at most every bar of 4 beats: never more soft changes than bars.
-    bars = sum(s.beats for s in plan.scenes) / 4
-    assert len(soft) <= bars
+    # A new chord at most every two bars: far fewer soft changes than cuts.
+    assert len(soft) <= sum(s.beats for s in plan.scenes) / 8
+    assert len(soft) < len(spans) - 1
     for c in soft:
         scene = plan.scenes[c.scene]
         beats = (c.start_s - scene.start_s) / scene.beat_s
-        assert abs(beats - round(beats)) < 1e-6 and round(beats) >= 2
+        assert abs(beats - round(beats)) < 1e-6 and round(beats) >= 4
 
 
 def test_valence_moves_mode_from_minor_to_major():
@@ -146,17 +146,11 @@ def test_fit_beats_fills_the_scene_with_whole_beats():
 
 
 @pytest.mark.parametrize(
-    ("beats", "arousal", "expected"),
-    [
-        (4, 0.0, (4,)),
-        (5, 0.0, (5,)),
-        (8, 0.0, (4, 4)),
-        (9, 0.0, (5, 4)[::-1]),
-        (11, 0.0, (4, 4, 3)),
-    ],
+    ("beats", "expected"),
+    [(4, (4,)), (10, (10,)), (16, (8, 8)), (19, (8, 11)), (21, (8, 8, 5))],
 )
-def test_harmonic_rhythm(beats, arousal, expected):
-    assert harmonic_rhythm(beats, arousal) == expected
+def test_harmonic_rhythm(beats, expected):
+    assert harmonic_rhythm(beats) == expected
 
 
 def test_voice_leading_moves_little():

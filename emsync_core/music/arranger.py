@@ -29,13 +29,15 @@ _MAJOR_NEXT = {
     5: {1: 6, 6: 3, 4: 1},
     6: {4: 4, 2: 3, 5: 1, 3: 1},
 }
+# Minor progressions stay near i, iv and V: leaning on III, VI and VII would sound like the
+# relative major.
 _MINOR_NEXT = {
-    1: {4: 3, 6: 3, 7: 2, 5: 2, 3: 1},
-    3: {6: 3, 4: 3, 7: 1},
-    4: {5: 3, 1: 3, 7: 2},
-    5: {1: 5, 6: 3},
-    6: {4: 2, 7: 3, 3: 2},
-    7: {3: 4, 1: 3},
+    1: {4: 3, 5: 3, 6: 2, 7: 1},
+    3: {6: 2, 4: 3, 7: 1},
+    4: {5: 4, 1: 3, 7: 1},
+    5: {1: 6, 6: 2},
+    6: {4: 3, 5: 3, 7: 1},
+    7: {1: 3, 3: 2},
 }
 
 # Ostinato shapes, as indices into the chord's voicing (low to high).

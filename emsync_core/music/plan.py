@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from .harmony import Key
 
+CHORD_BEATS = 8
+
 # Tonics that sit well in the ranges of the arranger's instruments.
 _START_TONICS = (0, 2, 3, 5, 7, 9, 10)
 
@@ -90,18 +92,19 @@ def fit_beats(length_s: float, arousal: float) -> tuple[int, float]:
     return beats, length_s / beats
 
 
-def harmonic_rhythm(beats: int, arousal: float) -> tuple[int, ...]:
-    """Beats per chord inside a scene: a bar of 4 (two bars when calm), never a 1-beat chord.
+def harmonic_rhythm(beats: int) -> tuple[int, ...]:
+    """Beats per chord inside a scene: two bars of 4/4, so harmony moves with the tempo.
 
-    A leftover of a beat or two joins the last chord; a longer one becomes a short chord
-    that pushes into the next cut.
+    A new harmony inside a scene should be an event, not a pulse: the cuts already bring one.
+    A leftover of under a bar joins the last chord; a longer one becomes a shorter chord that
+    pushes into the next cut.
     """
-    bar = 8 if arousal < -0.2 else 4
-    if beats <= bar + bar // 4:
+    span = CHORD_BEATS
+    if beats <= span + span // 4:
         return (beats,)
-    chunks = [bar] * (beats // bar)
-    rest = beats % bar
-    if rest and rest < bar // 2:
+    chunks = [span] * (beats // span)
+    rest = beats % span
+    if rest and rest < span // 2:
         chunks[-1] += rest
     elif rest:
         chunks.append(rest)
@@ -151,7 +154,7 @@ def plan_score(
                 key=key,
                 beat_s=beat_s,
                 beats=beats,
-                chord_beats=harmonic_rhythm(beats, arousal),
+                chord_beats=harmonic_rhythm(beats),
             )
         )
     return ScorePlan(duration_s=spans_s[-1][1], scenes=tuple(scenes), seed=seed)
