@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import pretty_midi
-
 from . import __version__
 from .audio import master as mastering
 from .audio import render as rendering
@@ -27,7 +25,7 @@ from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
 from .music.plan import ScorePlan, plan_score
-from .music.score import Score, layer_of
+from .music.score import Score, layer_of, load_midi
 from .progress import Stages
 from .timeline import Edit, read_with_timeline
 from .timeline.write import add_score_track, write_otio
@@ -93,7 +91,12 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
             if options.render:
                 with stages.stage("render"):
                     stems = rendering.render_stems(
-                        result.midi, options.soundfont, SAMPLE_RATE, n_samples, group=layer_of
+                        result.midi,
+                        options.soundfont,
+                        SAMPLE_RATE,
+                        n_samples,
+                        group=layer_of,
+                        on_stem=lambda name, i, n: stages.detail(f"{name} ({i + 1}/{n})"),
                     )
                 with stages.stage("master"):
                     audio_info = _master_and_write(stems, n_samples, options, staging, files)
@@ -102,9 +105,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 scored = add_score_track(timeline, final_wav, edit.duration, edit.rate)
                 files["otio"] = staging / f"{path.stem}.scored.otio"
                 write_otio(scored, files["otio"])
-                alignment = measure_alignment(
-                    pretty_midi.PrettyMIDI(str(files["midi"])), edit.cut_seconds
-                )
+                alignment = measure_alignment(load_midi(files["midi"]), edit.cut_seconds)
                 messages = _messages(edit, moods)
                 report = build_report(
                     path, edit, moods, plan, result, alignment, options, audio_info
@@ -246,7 +247,7 @@ def render_midi_file(
     if not midi_path.is_file():
         raise EmsyncError(f"The MIDI file '{midi_path}' does not exist.")
     try:
-        midi = pretty_midi.PrettyMIDI(str(midi_path))
+        midi = load_midi(midi_path)
     except Exception as exc:  # mido and pretty_midi raise many types on corrupt files
         raise EmsyncError(
             f"'{midi_path}' is not a readable MIDI file ({exc}). Give a Standard MIDI File."

@@ -20,7 +20,7 @@ class Stages:
             total=total,
             disable=not show,
             file=sys.stderr,
-            bar_format="{desc:<14} {bar:24} {n_fmt}/{total_fmt} [{elapsed}]",
+            bar_format="{desc:<14} {bar:24} {n_fmt}/{total_fmt} [{elapsed}] {postfix}",
         )
 
     @contextmanager
@@ -32,6 +32,10 @@ class Stages:
         finally:
             self.timings[name] = round(time.perf_counter() - start, 4)
         self._bar.update(1)
+
+    def detail(self, text: str) -> None:
+        """Say what the current stage is doing (e.g. which stem it renders)."""
+        self._bar.set_postfix_str(text)
 
     def close(self) -> None:
         self._bar.close()

@@ -183,6 +183,7 @@ def render_stems(
     sample_rate: int = 48000,
     n_samples: int | None = None,
     group: Callable[[pretty_midi.Instrument], str] | None = None,
+    on_stem: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Render each stem alone: {stem name: float32 (n, 2)}, all of the same length.
 
@@ -191,6 +192,7 @@ def render_stems(
     and starting controllers are those `render` uses, and each stem starts from a fresh synth
     exactly as the mix does, so the stems add up to the mix (to about -60 dB RMS, reverb
     included): callers that need both can sum the stems instead of rendering twice.
+    `on_stem(name, index, total)` is called before each stem, for progress display.
 
     Why a synth per stem rather than one synth reset between stems: FluidSynth cannot be put
     back into its initial state. `system_reset` leaves the reverb tail ringing and the reverb's
@@ -209,7 +211,9 @@ def render_stems(
     for index, name in enumerate(names):
         members.setdefault(name, []).append(index)
     stems: dict[str, np.ndarray] = {}
-    for name, indices in members.items():
+    for number, (name, indices) in enumerate(members.items()):
+        if on_stem is not None:
+            on_stem(name, number, len(members))
         chosen = [setups[i] for i in indices]
         events = sorted(
             event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pretty_midi
 
@@ -39,6 +40,16 @@ def layer_of(instrument: pretty_midi.Instrument) -> str:
     programs a layer switched between.
     """
     return instrument.name.split(" - ")[0].strip() or "instrument"
+
+
+def load_midi(path: str | Path) -> pretty_midi.PrettyMIDI:
+    """Read a MIDI file, long ones included.
+
+    pretty_midi rejects files past 10^7 ticks as "likely corrupt" (43 minutes at our tick
+    rate); a feature-length score is longer than that, so the limit is raised for our reads.
+    """
+    pretty_midi.pretty_midi.MAX_TICK = max(pretty_midi.pretty_midi.MAX_TICK, 10**10)
+    return pretty_midi.PrettyMIDI(str(path))
 
 
 def new_midi() -> pretty_midi.PrettyMIDI:
