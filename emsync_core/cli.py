@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("demo"))
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    from resolve_plugin import install as resolve_install
+
+    p = sub.add_parser(
+        "install-resolve",
+        help="add Workspace > Scripts > Generate Score to DaVinci Resolve (per user)",
+    )
+    resolve_install.configure_parser(p)
+    p.set_defaults(func=resolve_install.run)
     return parser
 
 

@@ -1,0 +1,662 @@
+"""Everything the Resolve menu script does, with the `resolve` object passed in.
+
+Runs inside Resolve's own Python (3.6 to 3.14, often without pip), so this module uses the
+standard library only and never imports emsync_core: the heavy work runs in the project's venv
+as a subprocess (`emsync score`) and comes back as files. Every Resolve call is checked,
+because the API reports failure by returning False, None or [] rather than raising.
+See ../shared/design/nle-integration.md for the API facts and traps this follows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePath, PureWindowsPath
+
+SCORE_TRACK = "EMSYNC Score"
+BIN_NAME = "EMSYNC"
+EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+ENGINES = ("arranger",)
+AUTO_TEXT = (
+    "Auto: moods from timeline markers ('emotion: joy', 'va: 0.2,-0.4'), else the gentle "
+    "neutral default. Video emotion analysis is not built yet."
+)
+CORE_TIMEOUT_S = 1800
+
+
+class BridgeError(Exception):
+    """A failure the user can act on; str() is the message shown in Resolve."""
+
+
+@dataclass
+class Options:
+    emotion: str | None = None  # None: markers, else the core's neutral default
+    engine: str = "arranger"
+    seed: int = 0
+    soundfont: str | None = None
+
+
+@dataclass
+class Outcome:
+    wav: Path
+    out_dir: Path
+    track_index: int
+    start_frame: int
+    duration: int
+    export_format: str
+    messages: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def config_path(
+    system: str | None = None, env: dict | None = None, home: str | Path | None = None
+) -> PurePath:
+    """Per-user config file written by the installer (EMSYNC_CONFIG overrides)."""
+    env = os.environ if env is None else env
+    if env.get("EMSYNC_CONFIG"):
+        return Path(env["EMSYNC_CONFIG"])
+    system = system or _system()
+    home = Path(home) if home is not None else Path.home()
+    if system == "Windows":
+        base = env.get("APPDATA") or str(PureWindowsPath(str(home), "AppData", "Roaming"))
+        return PureWindowsPath(base, "EMSYNC", "config.json")
+    if system == "Darwin":
+        return home / "Library" / "Application Support" / "EMSYNC" / "config.json"
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    return base / "emsync" / "config.json"
+
+
+def _system() -> str:
+    import platform
+
+    return platform.system()
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """The installer's config ({} when missing or unreadable: callers explain what is needed)."""
+    path = Path(path) if path else config_path()
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_defaults(options: Options, path: str | Path | None = None) -> None:
+    """Remember the dialog's choices: Free 19.1+ has no dialog and runs with these."""
+    path = Path(path) if path else config_path()
+    config = load_config(path)
+    config["defaults"] = asdict(options)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # remembering choices is a convenience; never fail a scoring run over it
+
+
+def saved_options(config: dict) -> Options:
+    saved = config.get("defaults") or {}
+    try:
+        return Options(
+            emotion=saved.get("emotion") or None,
+            engine=saved.get("engine") or "arranger",
+            seed=int(saved.get("seed") or 0),
+            soundfont=saved.get("soundfont") or None,
+        )
+    except (TypeError, ValueError):
+        return Options()
+
+
+def headless_options(env: dict | None = None, base: Options | None = None) -> Options:
+    """Options for EMSYNC_HEADLESS=1 runs, from EMSYNC_EMOTION / _ENGINE / _SEED."""
+    env = os.environ if env is None else env
+    base = base or Options()
+    seed_text = env.get("EMSYNC_SEED", "").strip()
+    try:
+        seed = int(seed_text) if seed_text else base.seed
+    except ValueError:
+        raise BridgeError(f"EMSYNC_SEED must be a whole number, not '{seed_text}'.") from None
+    return Options(
+        emotion=env.get("EMSYNC_EMOTION", "").strip() or base.emotion,
+        engine=env.get("EMSYNC_ENGINE", "").strip() or base.engine,
+        seed=seed,
+        soundfont=env.get("EMSYNC_SOUNDFONT", "").strip() or base.soundfont,
+    )
+
+
+def mood_spec(mode: str, valence: float = 0.0, arousal: float = 0.0) -> str | None:
+    """The --emotion value for a dialog choice: 'auto', an Ekman name, or 'va'."""
+    mode = mode.strip().lower()
+    if mode.startswith("auto"):
+        return None
+    if mode in EKMAN:
+        return mode
+    if mode in ("va", "valence/arousal"):
+        v, a = (max(-1.0, min(1.0, float(x))) for x in (valence, arousal))
+        return f"{v:.2f},{a:.2f}"
+    raise BridgeError(f"Unknown mood '{mode}'.")
+
+
+def find_python(config: dict, env: dict | None = None) -> str:
+    """The venv interpreter: EMSYNC_PYTHON, else the installer's config.
+
+    Never sys.executable: inside Resolve that is Resolve itself or fuscript.
+    """
+    env = os.environ if env is None else env
+    candidate = env.get("EMSYNC_PYTHON") or config.get("python")
+    if not candidate:
+        raise BridgeError(
+            "EMSYNC does not know where its Python environment is. Run "
+            "'.venv/bin/emsync install-resolve' in the EMSYNC folder (it writes the config), or "
+            "set EMSYNC_PYTHON to the venv's python, then restart Resolve."
+        )
+    if not Path(candidate).is_file():
+        raise BridgeError(
+            f"The EMSYNC Python '{candidate}' does not exist (moved or deleted venv?). Run "
+            "'bash scripts/setup.sh' and then '.venv/bin/emsync install-resolve' again."
+        )
+    return str(candidate)
+
+
+# ---------------------------------------------------------------- Resolve facts
+
+
+def version_of(resolve) -> tuple[int, int]:
+    try:
+        fields = list(resolve.GetVersion() or [])
+        return int(fields[0]), int(fields[1])
+    except (TypeError, ValueError, IndexError):
+        return (0, 0)
+
+
+def is_studio(resolve) -> bool:
+    return "studio" in str(resolve.GetProductName() or "").lower()
+
+
+def dialog_available(resolve) -> bool:
+    """UIManager exists on Studio and on Free before 19.1.
+
+    Decided from edition and version, never by touching fusion.UIManager: on Free 19.1+
+    that opens an upsell modal which makes later API calls fail.
+    """
+    return is_studio(resolve) or version_of(resolve) < (19, 1)
+
+
+def end_frame_inclusive(resolve) -> bool:
+    """AppendToTimeline's endFrame behaved inclusive on 19.1.x only (exclusive elsewhere)."""
+    return version_of(resolve) == (19, 1)
+
+
+def parse_rate(text: object) -> float | None:
+    """'24', '23.976', '29.97 DF' -> fps; None when unreadable."""
+    try:
+        value = float(str(text).split()[0])
+    except (ValueError, IndexError):
+        return None
+    return value if value > 0 else None
+
+
+def current_timeline(resolve):
+    """(project, timeline) or a BridgeError saying what to open."""
+    if resolve is None:
+        raise BridgeError(
+            "Cannot reach DaVinci Resolve. Run Generate Score from Workspace > Scripts inside "
+            "Resolve (running it from outside needs Resolve Studio with external scripting on)."
+        )
+    manager = resolve.GetProjectManager()
+    project = manager.GetCurrentProject() if manager else None
+    if not project:
+        raise BridgeError("No project is open. Open a project and a timeline, then try again.")
+    timeline = project.GetCurrentTimeline()
+    if not timeline:
+        raise BridgeError(
+            "No timeline is open. Open the timeline to score in the Edit page, then try again."
+        )
+    return project, timeline
+
+
+def find_score_tracks(timeline) -> list[int]:
+    count = int(timeline.GetTrackCount("audio") or 0)
+    return [i for i in range(1, count + 1) if timeline.GetTrackName("audio", i) == SCORE_TRACK]
+
+
+def content_duration(timeline, skip_audio: list[int]) -> int:
+    """Frames from the timeline start to the end of its last item, ignoring the old score."""
+    start = int(timeline.GetStartFrame())
+    end = start
+    for kind in ("video", "audio"):
+        for index in range(1, int(timeline.GetTrackCount(kind) or 0) + 1):
+            if kind == "audio" and index in skip_audio:
+                continue
+            for item in timeline.GetItemListInTrack(kind, index) or []:
+                end = max(end, int(item.GetEnd()))
+    return end - start
+
+
+# ---------------------------------------------------------------- export and score
+
+
+def export_timeline(resolve, timeline, folder: Path) -> tuple[Path, str]:
+    """Write the timeline to `folder`: OTIO from 18.5, else FCP7 XML, else EDL."""
+    name = _safe_name(timeline.GetName() or "timeline")
+    attempts = []
+    if version_of(resolve) >= (18, 5):
+        attempts.append(("otio", "EXPORT_OTIO", "EXPORT_NONE", ".otio"))
+    attempts.append(("fcp7xml", "EXPORT_FCP_7_XML", "EXPORT_NONE", ".xml"))
+    attempts.append(("edl", "EXPORT_EDL", "EXPORT_NONE", ".edl"))  # EDL needs a subtype
+    for label, kind, subtype, suffix in attempts:
+        kind_value, subtype_value = getattr(resolve, kind, None), getattr(resolve, subtype, None)
+        if kind_value is None or subtype_value is None:
+            continue
+        path = folder / (name + suffix)
+        if timeline.Export(str(path), kind_value, subtype_value) and path.exists():
+            if label == "otio":
+                _drop_old_score(path)
+            return path, label
+    raise BridgeError(
+        "Resolve could not export this timeline (OTIO, FCP7 XML and EDL all failed). Close any "
+        "open dialog in Resolve, or export it yourself with File > Export > Timeline and run "
+        "'emsync score' on the file."
+    )
+
+
+def _drop_old_score(path: Path) -> None:
+    """Remove a previous score track from an exported OTIO so it cannot set the length.
+
+    The core measures the timeline over all tracks; an old score that outlasts a since-trimmed
+    edit would otherwise make the new score too long. OTIO JSON is plain JSON, so stdlib will do.
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        tracks = doc["tracks"]["children"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    kept = [
+        t
+        for t in tracks
+        if not (isinstance(t, dict) and t.get("name") == SCORE_TRACK and t.get("kind") == "Audio")
+    ]
+    if len(kept) != len(tracks):
+        doc["tracks"]["children"] = kept
+        path.write_text(json.dumps(doc, indent=4), encoding="utf-8")
+
+
+def _safe_name(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_ " else "_" for c in str(text)).strip()
+    return cleaned[:80] or "timeline"
+
+
+def child_env(env: dict | None = None) -> dict:
+    """The environment for the venv's Python, without Resolve's interpreter settings.
+
+    An inherited PYTHONHOME/PYTHONPATH meant for Resolve's Python breaks a child of another
+    version ("SRE module mismatch").
+    """
+    env = dict(os.environ if env is None else env)
+    for key in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "__PYVENV_LAUNCHER__"):
+        env.pop(key, None)
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def score_command(
+    python: str, timeline_file: Path, out_dir: Path, options: Options, rate: float | None
+) -> list[str]:
+    cmd = [python, "-m", "emsync_core.cli", "score", str(timeline_file), "--out", str(out_dir)]
+    cmd += ["--seed", str(int(options.seed)), "--engine", options.engine]
+    if options.emotion:
+        cmd.append(f"--emotion={options.emotion}")  # '=' so a negative valence is not a flag
+    if options.soundfont:
+        cmd += ["--soundfont", str(options.soundfont)]
+    if rate and timeline_file.suffix.lower() == ".edl":
+        cmd += ["--rate", f"{rate:g}"]  # EDLs carry no frame rate
+    return cmd
+
+
+def run_core(cmd: list[str], cwd: str | None = None, timeout: float = CORE_TIMEOUT_S) -> str:
+    """Run `emsync score`; its stderr notes on success, its message as BridgeError otherwise."""
+    kwargs = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    try:
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=child_env(),
+            cwd=cwd if cwd and Path(cwd).is_dir() else None,
+            timeout=timeout,
+            **kwargs,
+        )
+    except OSError as exc:
+        raise BridgeError(f"Could not start the EMSYNC Python '{cmd[0]}': {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise BridgeError(
+            f"emsync score took longer than {timeout:.0f} s and was stopped."
+        ) from None
+    if proc.returncode == 0:
+        return proc.stderr
+    if proc.returncode == 2:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        text = " ".join(lines[-3:]) if lines else "bad input"
+        raise BridgeError(text.replace("emsync: error: ", "", 1))
+    tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+    raise BridgeError(
+        f"emsync score failed (exit {proc.returncode}); this is a bug, please report it.\n{tail}"
+    )
+
+
+def wav_frames(path: Path, rate: float) -> float:
+    """Length of a WAV in timeline frames (stdlib `wave` reads the core's PCM output)."""
+    with wave.open(str(path), "rb") as handle:
+        return handle.getnframes() / handle.getframerate() * rate
+
+
+# ---------------------------------------------------------------- media pool and timeline
+
+
+def import_score(media_pool, wav: Path, tries: int = 5, wait_s: float = 0.5):
+    """Import `wav` into the "EMSYNC" bin; the MediaPoolItem."""
+    root = media_pool.GetRootFolder()
+    if not root:
+        raise BridgeError("Resolve did not give access to the media pool.")
+    folder = next((f for f in root.GetSubFolderList() or [] if f.GetName() == BIN_NAME), None)
+    folder = folder or media_pool.AddSubFolder(root, BIN_NAME)
+    if not folder:
+        raise BridgeError(f"Could not create the media pool bin '{BIN_NAME}'.")
+    previous = media_pool.GetCurrentFolder()
+    # ImportMedia lands in the current folder only
+    if not media_pool.SetCurrentFolder(folder):
+        raise BridgeError(f"Could not open the media pool bin '{BIN_NAME}'.")
+    try:
+        for attempt in range(tries):
+            # may come back empty while the file system settles; retry briefly
+            items = media_pool.ImportMedia([str(wav)]) or []
+            if items:
+                return items[0]
+            if attempt + 1 < tries:
+                time.sleep(wait_s)
+    finally:
+        if previous:
+            media_pool.SetCurrentFolder(previous)
+    raise BridgeError(f"Resolve could not import '{wav}' into the media pool.")
+
+
+def _clear_track(resolve, timeline, index: int) -> None:
+    items = timeline.GetItemListInTrack("audio", index) or []
+    if not items:
+        return
+    resolve.OpenPage("edit")  # DeleteClips fails outside the Edit page
+    timeline.DeleteClips(items, False)
+    if timeline.GetItemListInTrack("audio", index):
+        raise BridgeError(
+            f"Could not remove the previous score from track '{SCORE_TRACK}'. Close any open "
+            "dialog in Resolve and try again."
+        )
+
+
+def prepare_track(resolve, timeline) -> tuple[int, bool]:
+    """One empty "EMSYNC Score" audio track: (its index, whether it is new).
+
+    An existing score track is reused (keeping its position and mixer settings) and emptied;
+    extra copies are deleted, so re-running never stacks tracks.
+    """
+    existing = find_score_tracks(timeline)
+    for index in reversed(existing[1:]):
+        _clear_track(resolve, timeline, index)
+        if not timeline.DeleteTrack("audio", index):
+            raise BridgeError(f"Could not delete a duplicate '{SCORE_TRACK}' track.")
+    if existing:
+        _clear_track(resolve, timeline, existing[0])
+        return existing[0], False
+    if not timeline.AddTrack("audio", "stereo"):
+        raise BridgeError("Could not add an audio track to the timeline.")
+    index = int(timeline.GetTrackCount("audio"))  # AddTrack appends
+    if not timeline.SetTrackName("audio", index, SCORE_TRACK):
+        timeline.DeleteTrack("audio", index)
+        raise BridgeError("Could not name the new audio track.")
+    return index, True
+
+
+def place_clip(resolve, media_pool, timeline, item, index: int, duration: int) -> None:
+    """Put `item` on audio track `index` at the timeline start for `duration` frames.
+
+    recordFrame is absolute (0 would put the clip before the timeline). endFrame is exclusive
+    except on 19.1, so the first try follows the version and a one-frame miss is retried with
+    the other convention before giving up.
+    """
+    start = int(timeline.GetStartFrame())
+    source_frames = duration
+    clip_rate = parse_rate(_clip_property(item, "FPS"))
+    tl_rate = parse_rate(timeline.GetSetting("timelineFrameRate"))
+    if clip_rate and tl_rate and abs(clip_rate - tl_rate) > 1e-3:
+        source_frames = round(duration * clip_rate / tl_rate)  # source frames are in clip rate
+    inclusive = end_frame_inclusive(resolve)
+    for attempt in range(2):
+        end = source_frames - 1 if inclusive else source_frames
+        info = {
+            "mediaPoolItem": item,
+            "startFrame": 0,
+            "endFrame": end,
+            "mediaType": 2,
+            "trackIndex": index,
+            "recordFrame": start,
+        }
+        media_pool.AppendToTimeline([info])
+        # the returned list can hold items that were silently dropped: re-list the track
+        on_track = timeline.GetItemListInTrack("audio", index) or []
+        ours = [p for p in on_track if _media_id(p.GetMediaPoolItem()) == _media_id(item)]
+        got = [(int(p.GetStart()), int(p.GetDuration())) for p in ours]
+        if got == [(start, duration)] and len(on_track) == 1:
+            return
+        if ours:  # remove only what this call placed, never the user's clips
+            resolve.OpenPage("edit")
+            timeline.DeleteClips(ours, False)
+        one_off = len(got) == 1 and got[0][0] == start and abs(got[0][1] - duration) == 1
+        if attempt == 0 and one_off:
+            inclusive = not inclusive
+            continue
+        raise BridgeError(
+            f"Resolve placed the score wrongly: asked for one clip at frame {start} lasting "
+            f"{duration} frames on audio track {index}, got {got or 'nothing'}. The score was "
+            "not added; please report this with your Resolve version."
+        )
+
+
+def _media_id(media) -> object:
+    if not media:
+        return None
+    try:
+        return media.GetMediaId() or id(media)
+    except TypeError:
+        return id(media)
+
+
+def _clip_property(item, name: str):
+    try:
+        return item.GetClipProperty(name)
+    except TypeError:
+        return None
+
+
+# ---------------------------------------------------------------- the whole run
+
+
+def scores_dir(config: dict, env: dict | None = None) -> Path:
+    """Where scores are kept: they must outlive the run, Resolve links to the WAV."""
+    env = os.environ if env is None else env
+    folder = env.get("EMSYNC_SCORES_DIR") or config.get("scores_dir")
+    return Path(folder) if folder else Path.home() / "EMSYNC Scores"
+
+
+def generate_score(
+    resolve,
+    options: Options,
+    config: dict | None = None,
+    status=None,
+    env: dict | None = None,
+) -> Outcome:
+    """Score the current timeline and put the result on its "EMSYNC Score" track.
+
+    The timeline is changed only after the core succeeded and the WAV was imported, so any
+    earlier failure leaves it as it was.
+    """
+    config = load_config() if config is None else config
+    say = status or (lambda text: None)
+    project, timeline = current_timeline(resolve)
+    if version_of(resolve) < (18, 5):
+        # AppendToTimeline has no trackIndex/recordFrame before 18.5: no exact placement
+        raise BridgeError(
+            "Generate Score needs DaVinci Resolve 18.5 or later. With this version, run "
+            "'emsync score' on an exported timeline and use File > Import > Timeline."
+        )
+    if options.engine not in ENGINES:
+        raise BridgeError(f"Unknown engine '{options.engine}' (available: {', '.join(ENGINES)}).")
+    python = find_python(config, env)
+    old_tracks = find_score_tracks(timeline)
+    duration = content_duration(timeline, old_tracks)
+    if duration <= 0:
+        raise BridgeError("The timeline is empty: put the edit on it first.")
+    rate = parse_rate(timeline.GetSetting("timelineFrameRate"))
+    if not rate:
+        raise BridgeError("Could not read the timeline's frame rate from Resolve.")
+
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-seed{int(options.seed)}"
+    base = scores_dir(config, env) / _safe_name(project.GetName() or "project")
+    out_dir = base / _safe_name(timeline.GetName() or "timeline") / stamp
+    with tempfile.TemporaryDirectory(prefix="emsync-export-") as tmp:
+        say("Exporting the timeline...")
+        exported, fmt = export_timeline(resolve, timeline, Path(tmp))
+        say("Composing the score (this can take a minute)...")
+        cmd = score_command(python, exported, out_dir, options, rate)
+        notes = run_core(cmd, cwd=config.get("repo"))
+    wav = out_dir / "score.wav"
+    report = _read_report(out_dir / "report.json")
+    if not wav.is_file():
+        raise BridgeError(f"emsync score finished but wrote no '{wav}'.")
+    core_frames = int(report.get("duration_frames") or 0)
+    if core_frames != duration:
+        raise BridgeError(
+            f"The exported timeline is {core_frames} frames long but Resolve shows {duration}; "
+            f"the score was not added. Scored files are in '{out_dir}'."
+        )
+    if abs(wav_frames(wav, rate) - duration) > 0.5:
+        raise BridgeError(f"'{wav}' does not last the timeline's {duration} frames.")
+
+    say("Adding the score to the timeline...")
+    media_pool = project.GetMediaPool()
+    if not media_pool:
+        raise BridgeError("Resolve did not give access to the media pool.")
+    item = import_score(media_pool, wav)
+    index, new = prepare_track(resolve, timeline)
+    try:
+        place_clip(resolve, media_pool, timeline, item, index, duration)
+    except BridgeError:
+        if new:
+            timeline.DeleteTrack("audio", index)
+        raise
+    messages = [ln[6:] for ln in notes.splitlines() if ln.startswith("note: ")]
+    return Outcome(
+        wav=wav,
+        out_dir=out_dir,
+        track_index=index,
+        start_frame=int(timeline.GetStartFrame()),
+        duration=duration,
+        export_format=fmt,
+        messages=messages,
+    )
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise BridgeError(f"emsync score finished but '{path}' is missing or unreadable.") from None
+
+
+def summary(outcome: Outcome) -> str:
+    text = (
+        f"Score added on audio track {outcome.track_index} '{SCORE_TRACK}' "
+        f"({outcome.duration} frames, from the {outcome.export_format} export). "
+        f"Files: {outcome.out_dir}"
+    )
+    if outcome.messages:
+        text += "\n" + "\n".join(outcome.messages)
+    return text
+
+
+def main(resolve, fusion=None, bmd=None, config_file: str | None = None) -> int:
+    """What the menu script calls: dialog where possible, else saved defaults / environment."""
+    config_file = config_file or str(config_path())
+    config = load_config(config_file)
+    headless = os.environ.get("EMSYNC_HEADLESS", "") == "1"
+    defaults = saved_options(config)
+    if not headless and resolve is not None and dialog_available(resolve) and fusion and bmd:
+        # same folder; imported only when a UI exists
+        if __package__:
+            from .dialog import run_dialog
+        else:
+            from dialog import run_dialog
+
+        def generate(options: Options, status) -> str:
+            save_defaults(options, config_file)
+            return summary(generate_score(resolve, options, config, status))
+
+        run_dialog(fusion, bmd, defaults, generate)
+        return 0
+    if not headless:
+        why = (
+            "this Resolve has no script dialogs (Resolve Free 19.1 and later)"
+            if resolve is not None and not dialog_available(resolve)
+            else "no dialog is available when run outside Resolve's Scripts menu"
+        )
+        print(
+            f"EMSYNC: {why}, so Generate Score uses your saved defaults and the timeline's "
+            "mood markers ('emotion: joy', 'va: 0.2,-0.4')."
+        )
+    try:
+        options = headless_options(base=defaults)
+        outcome = generate_score(resolve, options, config, status=_print_status)
+    except BridgeError as exc:
+        print(f"EMSYNC: {exc}", file=sys.stderr)
+        return 2
+    print("EMSYNC: " + summary(outcome))
+    return 0
+
+
+def _print_status(text: str) -> None:
+    print(f"EMSYNC: {text}")
+
+
+MOOD_CHOICES = (
+    ("Auto (markers, else neutral)",) + tuple(e.capitalize() for e in EKMAN) + ("Valence/Arousal",)
+)
+
+
+def options_from_fields(
+    mood: str, valence: int, arousal: int, engine: str, seed: str, soundfont: str
+) -> Options:
+    """Dialog fields (sliders -100..100, seed as typed) -> Options; BridgeError on bad input."""
+    try:
+        seed_value = int(str(seed).strip() or 0)
+    except ValueError:
+        raise BridgeError(f"The seed must be a whole number, not '{seed}'.") from None
+    soundfont = str(soundfont or "").strip()
+    if soundfont and not Path(soundfont).is_file():
+        raise BridgeError(f"SoundFont '{soundfont}' does not exist.")
+    return Options(
+        emotion=mood_spec(mood, valence / 100.0, arousal / 100.0),
+        engine=engine or "arranger",
+        seed=seed_value,
+        soundfont=soundfont or None,
+    )
