@@ -31,6 +31,9 @@ from .timeline import Edit, read_with_timeline
 from .timeline.write import add_score_track, write_otio
 
 SAMPLE_RATE = 48_000
+# Stems and mix are held in memory (about 1.5 GB per hour per stem): past this length the
+# render would not fit a 24 GB machine, so it is refused up front instead of crashing late.
+MAX_RENDER_S = 3 * 3600
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".mxf", ".webm"}
 
 
@@ -76,6 +79,14 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     try:
         with stages.stage("read timeline"):
             edit, timeline = read_with_timeline(path, options.rate, options.timeline)
+        n_samples = samples_for(edit.duration, edit.rate)
+        if options.render and n_samples > MAX_RENDER_S * SAMPLE_RATE:
+            raise EmsyncError(
+                f"'{path.name}' is {edit.duration_s / 3600:.1f} hours long; rendering audio "
+                f"is limited to {MAX_RENDER_S // 3600} hours per run (it is done in memory). "
+                "Pass --no-render to write the MIDI, report and timeline only, or score "
+                "the reels separately."
+            )
         with stages.stage("moods"):
             moods = resolve_moods(edit, emotion=options.emotion)
         with stages.stage("plan"):
@@ -86,7 +97,6 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         with _staging(out_dir, options.force) as staging:
             files = {"midi": staging / "score.mid"}
             result.midi.write(str(files["midi"]))
-            n_samples = samples_for(edit.duration, edit.rate)
             audio_info: dict[str, object] = {}
             if options.render:
                 with stages.stage("render"):

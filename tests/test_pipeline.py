@@ -10,7 +10,7 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
-from emsync_core.errors import OutputError, RenderError
+from emsync_core.errors import EmsyncError, OutputError, RenderError
 from emsync_core.music.alignment import measure_alignment
 from emsync_core.pipeline import ScoreOptions, score
 from emsync_core.timeline.build import timeline_from_cuts
@@ -129,3 +129,12 @@ def test_unwritable_output_is_a_clear_error(scored, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="Cannot write"):
         score(path, ScoreOptions(out=blocker / "sub" / "out", render=False))
+
+
+def test_too_long_to_render_is_refused_before_any_work(tmp_path):
+    path = tmp_path / "long.otio"
+    frames = int(3.5 * 3600 * 24)
+    otio.adapters.write_to_file(timeline_from_cuts([24], frames, 24.0, "long"), str(path))
+    with pytest.raises(EmsyncError, match="--no-render"):
+        score(path, ScoreOptions(out=tmp_path / "out", progress=False))
+    assert not (tmp_path / "out").exists()

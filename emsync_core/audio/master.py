@@ -327,7 +327,8 @@ def _runs(chunks: np.ndarray, n: int) -> list[tuple[int, int]]:
 
 def _interpolated_peak(x: np.ndarray, begin: int, end: int) -> np.ndarray:
     """max |value| of the three interpolated points after each sample in [begin, end), both
-    channels: per channel, one matrix product of the sample windows with the phase filters."""
+    channels: per channel and phase, one correlation of the samples with the phase filter
+    (numpy's direct correlation is ~3x faster than a matrix product over copied windows)."""
     taps = len(_PHASE_MATRIX)
     lo, hi = begin + _PHASE_DELAY - (taps - 1), end + _PHASE_DELAY
     src_lo, src_hi = max(0, lo), min(hi, len(x))
@@ -335,10 +336,9 @@ def _interpolated_peak(x: np.ndarray, begin: int, end: int) -> np.ndarray:
     for channel in range(2):
         segment = np.zeros(hi - lo)
         segment[src_lo - lo : src_hi - lo] = x[src_lo:src_hi, channel]  # zeros beyond the ends
-        # A contiguous copy of the windows lets the product run as one BLAS call.
-        values = np.ascontiguousarray(sliding_window_view(segment, taps)) @ _PHASE_MATRIX
-        for phase in range(values.shape[1]):
-            np.maximum(peak, np.abs(values[:, phase]), out=peak)
+        for phase in range(_PHASE_MATRIX.shape[1]):
+            values = np.correlate(segment, _PHASE_MATRIX[:, phase], mode="valid")
+            np.maximum(peak, np.abs(values), out=peak)
     return peak
 
 
