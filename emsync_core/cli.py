@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_demo)
 
+    from .music import corpus as music_corpus
+
+    p = sub.add_parser("train", help="build a training corpus (model training comes later)")
+    music_corpus.configure_parser(p)
+    p.set_defaults(func=music_corpus.run)
+
     from resolve_plugin import install as resolve_install
 
     p = sub.add_parser(
