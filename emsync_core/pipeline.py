@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .audio import master as mastering
 from .audio import render as rendering
@@ -31,9 +33,10 @@ from .timeline import Edit, read_with_timeline
 from .timeline.write import add_score_track, write_otio
 
 SAMPLE_RATE = 48_000
-# Stems and mix are held in memory (about 1.5 GB per hour per stem): past this length the
-# render would not fit a 24 GB machine, so it is refused up front instead of crashing late.
-MAX_RENDER_S = 3 * 3600
+# Stems, mix and mastering buffers are all held in memory: a 57-minute timeline peaked at
+# 19.7 GB (benchmarks/results/score.md). Longer renders would not fit a 24 GB machine, so
+# they are refused up front instead of crashing late; streaming the render would lift this.
+MAX_RENDER_S = 3600
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".mxf", ".webm"}
 
 
@@ -82,8 +85,8 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         n_samples = samples_for(edit.duration, edit.rate)
         if options.render and n_samples > MAX_RENDER_S * SAMPLE_RATE:
             raise EmsyncError(
-                f"'{path.name}' is {edit.duration_s / 3600:.1f} hours long; rendering audio "
-                f"is limited to {MAX_RENDER_S // 3600} hours per run (it is done in memory). "
+                f"'{path.name}' is {edit.duration_s / 60:.0f} minutes long; rendering audio "
+                f"is limited to {MAX_RENDER_S // 60} minutes per run (it is done in memory). "
                 "Pass --no-render to write the MIDI, report and timeline only, or score "
                 "the reels separately."
             )
@@ -140,25 +143,36 @@ def samples_for(duration_frames: int, rate: Fraction) -> int:
 
 
 def _master_and_write(
-    stems: dict[str, object], n_samples: int, options: ScoreOptions, staging: Path, files: dict
+    stems: dict[str, np.ndarray], n_samples: int, options: ScoreOptions, staging: Path, files: dict
 ) -> dict[str, object]:
-    mix = sum(stems.values())
+    """Master the mix (the sum of the stems), then finish each stem with the mix's gain.
+
+    Buffers are released as soon as they are written: a long timeline holds several GB each.
+    """
+    names = sorted(stems)
+    mix = np.zeros_like(stems[names[0]])
+    for stem in stems.values():
+        mix += stem
     mixed, gain = mastering.master(mix, SAMPLE_RATE, n_samples, target_lufs=options.target_lufs)
+    del mix
     files["wav"] = staging / "score.wav"
     mastering.write_wav(files["wav"], mixed, SAMPLE_RATE)
+    loudness = mastering.loudness_lufs(mixed, SAMPLE_RATE)
+    del mixed
     (staging / "stems").mkdir()
-    for name, stem in stems.items():
-        finished = mastering.finish_stem(stem, SAMPLE_RATE, n_samples, gain)
+    for name in names:
+        finished = mastering.finish_stem(stems.pop(name), SAMPLE_RATE, n_samples, gain)
         files[f"stem:{name}"] = staging / "stems" / f"{name}.wav"
         mastering.write_wav(files[f"stem:{name}"], finished, SAMPLE_RATE)
+        del finished
     return {
         "sample_rate": SAMPLE_RATE,
         "channels": 2,
         "samples": n_samples,
-        "loudness_lufs": round(mastering.loudness_lufs(mixed, SAMPLE_RATE), 2),
+        "loudness_lufs": round(loudness, 2),
         "target_lufs": options.target_lufs,
         "gain_db": round(20 * math.log10(gain), 2) if gain > 0 else None,
-        "stems": sorted(stems),
+        "stems": names,
     }
 
 
