@@ -16,15 +16,17 @@ class Stages:
     def __init__(self, total: int, enabled: bool | None = None) -> None:
         show = sys.stderr.isatty() if enabled is None else enabled
         self.timings: dict[str, float] = {}
+        self._current = ""
         self._bar = tqdm(
             total=total,
             disable=not show,
             file=sys.stderr,
-            bar_format="{desc:<14} {bar:24} {n_fmt}/{total_fmt} [{elapsed}] {postfix}",
+            bar_format="{desc:<30} {bar:24} {n_fmt}/{total_fmt} [{elapsed}]",
         )
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        self._current = name
         self._bar.set_description_str(name)
         start = time.perf_counter()
         try:
@@ -35,7 +37,7 @@ class Stages:
 
     def detail(self, text: str) -> None:
         """Say what the current stage is doing (e.g. which stem it renders)."""
-        self._bar.set_postfix_str(text)
+        self._bar.set_description_str(f"{self._current}: {text}")
 
     def close(self) -> None:
         self._bar.close()
