@@ -101,8 +101,7 @@ def voice_chord(
     within an octave, and with no previous voicing the one closest to the middle is chosen.
     """
     pcs = list(chord.pitch_classes)
-    needed = pcs + [pcs[0]] * max(0, voices - len(pcs))
-    needed = needed[:voices] if len(pcs) >= voices else needed
+    needed = (pcs + [pcs[0]] * voices)[:voices]  # triads double the root
     centre = (low + high) / 2
     best: tuple[float, tuple[int, ...]] | None = None
     for assignment in set(itertools.permutations(needed)):

@@ -77,11 +77,3 @@ class Edit:
     @property
     def cut_seconds(self) -> tuple[float, ...]:
         return tuple(self.seconds(f) for f in self.cuts)
-
-
-def scenes_from_cuts(
-    cuts: tuple[int, ...] | list[int], duration: int
-) -> tuple[tuple[int, int], ...]:
-    """Spans [start, end) between consecutive boundaries, covering 0..duration."""
-    edges = [0, *sorted(cuts), duration]
-    return tuple((a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a)
