@@ -7,6 +7,7 @@ atomically into the output folder.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -22,14 +23,14 @@ from . import __version__
 from .audio import master as mastering
 from .audio import render as rendering
 from .emotion.mapping import SceneMood
-from .emotion.overrides import resolve_moods
+from .emotion.overrides import marker_mood, resolve_moods
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
 from .music.plan import ScorePlan, plan_score
 from .music.score import Score, layer_of, load_midi
 from .progress import Stages
-from .timeline import Edit, read_with_timeline
+from .timeline import Edit, Marker, read_with_timeline
 from .timeline.write import add_score_track, write_otio
 
 SAMPLE_RATE = 48_000
@@ -93,7 +94,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         with stages.stage("moods"):
             moods = resolve_moods(edit, emotion=options.emotion)
         with stages.stage("plan"):
-            plan = plan_for(edit, moods, options.seed)
+            plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
             result = arrange(plan, options.seed)
 
@@ -118,11 +119,14 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 scored = add_score_track(timeline, final_wav, edit.duration, edit.rate)
                 files["otio"] = staging / f"{path.stem}.scored.otio"
                 write_otio(scored, files["otio"])
-                alignment = measure_alignment(load_midi(files["midi"]), edit.cut_seconds)
+                midi = load_midi(files["midi"])
+                alignment = measure_alignment(midi, edit.cut_seconds)
+                hit_alignment = measure_alignment(midi, [edit.seconds(f) for f in edit.hit_frames])
                 messages = _messages(edit, moods)
                 report = build_report(
-                    path, edit, moods, plan, result, alignment, options, audio_info
+                    path, edit, moods, (plan, owners), result, (alignment, hit_alignment), options
                 )
+                report["audio"] = audio_info
             report["timings_s"] = stages.timings
             files["report"] = staging / "report.json"
             files["report"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -132,9 +136,21 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
 
 
-def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> ScorePlan:
-    spans = [(edit.seconds(s.start), edit.seconds(s.end)) for s in edit.scenes]
-    return plan_score(spans, [(m.valence, m.arousal) for m in moods], seed)
+def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> tuple[ScorePlan, list[int]]:
+    """The plan, with every cut and every `hit` marker as a hard boundary.
+
+    A hit splits its scene into sections that share the scene's mood. Returns the plan and,
+    for each of its sections, the index of the scene it belongs to.
+    """
+    hits = set(edit.hit_frames)
+    spans, owners, values = [], [], []
+    for scene, mood in zip(edit.scenes, moods, strict=True):
+        edges = [scene.start, *sorted(h for h in hits if scene.start < h < scene.end), scene.end]
+        for start, end in itertools.pairwise(edges):
+            spans.append((edit.seconds(start), edit.seconds(end)))
+            owners.append(scene.index)
+            values.append((mood.valence, mood.arousal))
+    return plan_score(spans, values, seed), owners
 
 
 def samples_for(duration_frames: int, rate: Fraction) -> int:
@@ -192,15 +208,17 @@ def build_report(
     path: Path,
     edit: Edit,
     moods: list[SceneMood],
-    plan: ScorePlan,
+    planned: tuple[ScorePlan, list[int]],
     result: Score,
-    alignment: list[CutAlignment],
+    measured: tuple[list[CutAlignment], list[CutAlignment]],
     options: ScoreOptions,
-    audio: dict[str, object],
 ) -> dict[str, object]:
     """Everything a user or a test needs to check the score against the cut list."""
+    plan, owners = planned
+    alignment, hit_alignment = measured
     errors = [a.error_ms for a in alignment if a.error_ms is not None]
     frame_ms = 1000 / float(edit.rate)
+    first_section = {scene: owners.index(scene) for scene in set(owners)}
     return {
         "emsync_version": __version__,
         "input": str(path.resolve()),
@@ -225,6 +243,20 @@ def build_report(
             }
             for frame, a in zip(edit.cuts, alignment, strict=True)
         ],
+        "hits": [
+            {
+                "frame": frame,
+                "seconds": a.cut_s,
+                "chord_onset_s": a.onset_s,
+                "error_ms": None if a.error_ms is None else round(a.error_ms, 3),
+                "new_harmony": a.new_harmony,
+            }
+            for frame, a in zip(edit.hit_frames, hit_alignment, strict=True)
+        ],
+        "markers": [
+            {"frame": m.frame, "name": m.name, "note": m.note, "used_as": _marker_use(m, edit)}
+            for m in edit.markers
+        ],
         "alignment": {
             "cuts": len(alignment),
             "max_error_ms": round(max(errors), 3) if errors else None,
@@ -243,10 +275,10 @@ def build_report(
                 "arousal": round(mood.arousal, 4),
                 "mood_source": mood.source,
                 "probs": dict(mood.probs),
-                "key": sp.key.name,
-                "tempo_bpm": round(sp.tempo_bpm, 2),
+                "key": plan.scenes[first_section[scene.index]].key.name,
+                "tempo_bpm": round(plan.scenes[first_section[scene.index]].tempo_bpm, 2),
             }
-            for scene, mood, sp in zip(edit.scenes, moods, plan.scenes, strict=True)
+            for scene, mood in zip(edit.scenes, moods, strict=True)
         ],
         "chords": [
             {
@@ -254,12 +286,11 @@ def build_report(
                 "end_s": round(c.end_s, 6),
                 "chord": c.symbol,
                 "key": c.key,
-                "on_cut": c.hard,
-                "scene": c.scene,
+                "on_boundary": c.hard,  # a cut, a hit marker or time 0
+                "scene": owners[c.scene],
             }
             for c in result.chords
         ],
-        "audio": audio,
         "soundfont": str(options.soundfont or rendering.DEFAULT_SOUNDFONT),
     }
 
@@ -283,6 +314,14 @@ def render_midi_file(
     mixed, _ = mastering.master(audio, SAMPLE_RATE, n_samples)
     mastering.write_wav(out, mixed, SAMPLE_RATE)
     return out
+
+
+def _marker_use(marker: Marker, edit: Edit) -> str:
+    if marker_mood(marker) is not None:
+        return "mood"
+    if marker.is_hit:
+        return "hit" if marker.frame in edit.hit_frames else "hit on a cut (already a boundary)"
+    return "ignored"
 
 
 def _check_output(out_dir: Path, force: bool) -> None:

@@ -138,3 +138,27 @@ def test_too_long_to_render_is_refused_before_any_work(tmp_path):
     with pytest.raises(EmsyncError, match="--no-render"):
         score(path, ScoreOptions(out=tmp_path / "out", progress=False))
     assert not (tmp_path / "out").exists()
+
+
+def test_hit_markers_are_hard_boundaries_with_a_new_chord(tmp_path):
+    path = tmp_path / "hits.otio"
+    markers = [(100, "hit"), (150, "HIT: strong"), (48, "hit"), (60, "emotion: joy"), (70, "x")]
+    timeline = timeline_from_cuts([48, 200], 300, 24.0, "hits", markers=markers)
+    otio.adapters.write_to_file(timeline, str(path))
+    result = score(path, ScoreOptions(out=tmp_path / "out", render=False, progress=False))
+    report = json.loads((result.out_dir / "report.json").read_text())
+    assert [h["frame"] for h in report["hits"]] == [100, 150]
+    assert all(h["error_ms"] < 1.0 and h["new_harmony"] for h in report["hits"])
+    uses = {m["frame"]: m["used_as"] for m in report["markers"]}
+    assert uses == {
+        100: "hit",
+        150: "hit",
+        48: "hit on a cut (already a boundary)",
+        60: "mood",
+        70: "ignored",
+    }
+    # The hits split scene 1 but it keeps one mood, and chords report their scene, not section.
+    assert len(report["scenes"]) == 3 and report["scenes"][1]["mood_source"] == "marker"
+    assert {c["scene"] for c in report["chords"]} == {0, 1, 2}
+    onsets = {round(c["start_s"] * 24) for c in report["chords"] if c["on_boundary"]}
+    assert {0, 48, 100, 150, 200} <= onsets

@@ -7,8 +7,12 @@ rational rate, so 23.976 fps is 24000/1001 and not a rounded float.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+
+# A marker named "hit" (or "hit: strong", "HIT", ...) asks for a musical accent there.
+_HIT_RE = re.compile(r"^\s*hit\s*(:.*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,10 @@ class Marker:
     note: str = ""
     color: str = ""
     scope: str = "timeline"  # "timeline", "track" or "clip"
+
+    @property
+    def is_hit(self) -> bool:
+        return any(_HIT_RE.match(text or "") for text in (self.name, self.note))
 
 
 @dataclass(frozen=True)
@@ -77,3 +85,13 @@ class Edit:
     @property
     def cut_seconds(self) -> tuple[float, ...]:
         return tuple(self.seconds(f) for f in self.cuts)
+
+    @property
+    def hit_frames(self) -> tuple[int, ...]:
+        """Frames of `hit` markers inside the timeline that are not already cuts."""
+        cuts = set(self.cuts)
+        return tuple(
+            sorted(
+                {m.frame for m in self.markers if m.is_hit and 0 < m.frame < self.duration} - cuts
+            )
+        )
