@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,10 +100,15 @@ def test_rate_parsing():
     assert parse_rate("25") == 25.0
 
 
-def test_console_script_is_installed(timeline_file):
+def test_console_script_is_installed_and_json_stays_clean_under_ci(timeline_file):
+    # CI=true makes pyfluidsynth print to stdout on import; --json output must stay pure.
     exe = Path(sys.executable).parent / "emsync"
     proc = subprocess.run(
-        [str(exe), "cuts", str(timeline_file), "--json"], capture_output=True, text=True, timeout=60
+        [str(exe), "cuts", str(timeline_file), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CI": "true"},
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["frames"] == [24, 60]
