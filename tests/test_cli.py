@@ -117,3 +117,22 @@ def test_console_script_is_installed_and_json_stays_clean_under_ci(timeline_file
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_render_command_writes_a_mastered_wav(capsys, tmp_path):
+    import pretty_midi
+    import soundfile as sf
+
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes.append(pretty_midi.Note(velocity=90, pitch=60, start=0.0, end=1.0))
+    midi.instruments.append(piano)
+    path = tmp_path / "a.mid"
+    midi.write(str(path))
+    code, out, err = run(capsys, "render", path)
+    assert code == 0, err
+    info = sf.info(str(tmp_path / "a.wav"))
+    assert (info.samplerate, info.channels) == (48000, 2)
+    assert info.frames == 3 * 48000  # the MIDI's 1 s plus a 2 s release tail
+    code, _, err = run(capsys, "render", path)
+    assert code == 2 and "--force" in err
