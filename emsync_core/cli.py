@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
     p.add_argument("--no-render", action="store_true", help="write MIDI and report only")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument(
+        "--relative-media",
+        action="store_true",
+        help="media paths in the scored timeline relative to the output folder (portable)",
+    )
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("cuts", help="list a timeline's cuts")
@@ -127,6 +132,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         timeline=args.timeline,
         render=not args.no_render,
         force=args.force,
+        relative_media=args.relative_media,
     )
     result = score(args.input, options)
     for message in result.messages:
@@ -147,7 +153,7 @@ def print_summary(result) -> None:
     print(f"Output in {result.out_dir}/")
     for name, path in sorted(result.files.items()):
         if not name.startswith("stem:"):
-            print(f"  {name:<7} {path}")
+            print(f"  {name:<8} {path}")
     if "wav" in result.files:
         print(f"Listen: play '{result.files['wav']}' (any audio player), or import it in your NLE.")
 

@@ -31,7 +31,7 @@ from .music.plan import ScorePlan, plan_score
 from .music.score import Score, layer_of, load_midi
 from .progress import Stages
 from .timeline import Edit, Marker, read_with_timeline
-from .timeline.write import add_score_track, write_otio
+from .timeline.write import write_scored
 
 SAMPLE_RATE = 48_000
 # Stems, mix and mastering buffers are all held in memory: a 57-minute timeline peaked at
@@ -53,6 +53,7 @@ class ScoreOptions:
     render: bool = True
     force: bool = False
     target_lufs: float = -16.0
+    relative_media: bool = False  # media paths in the scored timeline relative to --out
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -115,14 +116,21 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 with stages.stage("master"):
                     audio_info = _master_and_write(stems, n_samples, options, staging, files)
             with stages.stage("write"):
-                final_wav = out_dir / "score.wav"
-                scored = add_score_track(timeline, final_wav, edit.duration, edit.rate)
-                files["otio"] = staging / f"{path.stem}.scored.otio"
-                write_otio(scored, files["otio"])
+                written = write_scored(
+                    edit,
+                    out_dir / "score.wav",
+                    staging / f"{path.stem}.scored{path.suffix.lower()}",
+                    relative_media=options.relative_media,
+                    timeline=timeline,
+                    audio_file=files.get("wav"),  # bundled into .otioz / .otiod
+                    media_dir=out_dir,  # relative paths are relative to the final folder
+                )
+                for written_file in written.files:
+                    files["otio" if written_file.suffix == ".otio" else "timeline"] = written_file
                 midi = load_midi(files["midi"])
                 alignment = measure_alignment(midi, edit.cut_seconds)
                 hit_alignment = measure_alignment(midi, [edit.seconds(f) for f in edit.hit_frames])
-                messages = _messages(edit, moods)
+                messages = _messages(edit, moods) + written.messages
                 report = build_report(
                     path, edit, moods, (plan, owners), result, (alignment, hit_alignment), options
                 )

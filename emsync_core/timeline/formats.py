@@ -13,20 +13,29 @@ class Format:
     adapter: str  # OpenTimelineIO adapter name
     label: str  # what the user calls it, for messages
     rate_argument: str | None = None  # adapter keyword for the frame rate, when the file has none
+    # Extension the scored timeline is written back as (see write.py): the format itself when
+    # its OTIO writer keeps picture, audio and markers; else FCP 7 XML, which every editor
+    # that exports the input format can import (or the reason below is reported).
+    write_as: str = ".xml"
+    write_note: str = ""
 
 
 # Extension -> format. Only formats OTIO can *read* with the installed plugins.
+_EDL_NOTE = "the CMX 3600 EDL writer drops audio tracks, so the score cannot travel in an EDL"
+_ALE_NOTE = "an ALE is a clip list, not a timeline, so it cannot hold the score track"
+_BUNDLE_NOTE = "OTIO cannot write an FCPXML bundle folder; a plain .fcpxml file is written"
+
 FORMATS: dict[str, Format] = {
-    ".otio": Format("otio_json", "OpenTimelineIO"),
-    ".otioz": Format("otioz", "OpenTimelineIO zip bundle"),
-    ".otiod": Format("otiod", "OpenTimelineIO directory bundle"),
-    ".edl": Format("cmx_3600", "CMX 3600 EDL", rate_argument="rate"),
-    ".xml": Format("fcp_xml", "Final Cut Pro 7 XML"),
-    ".fcpxml": Format("fcpx_xml", "Final Cut Pro X XML"),
-    ".fcpxmld": Format("fcpx_xml", "Final Cut Pro X XML bundle"),
-    ".aaf": Format("AAF", "AAF"),
-    ".ale": Format("ale", "Avid Log Exchange", rate_argument="fps"),
-    ".xges": Format("xges", "GStreamer Editing Services"),
+    ".otio": Format("otio_json", "OpenTimelineIO", write_as=".otio"),
+    ".otioz": Format("otioz", "OpenTimelineIO zip bundle", write_as=".otioz"),
+    ".otiod": Format("otiod", "OpenTimelineIO directory bundle", write_as=".otiod"),
+    ".edl": Format("cmx_3600", "CMX 3600 EDL", "rate", write_note=_EDL_NOTE),
+    ".xml": Format("fcp_xml", "Final Cut Pro 7 XML", write_as=".xml"),
+    ".fcpxml": Format("fcpx_xml", "Final Cut Pro X XML", write_as=".fcpxml"),
+    ".fcpxmld": Format("fcpx_xml", "Final Cut Pro X XML bundle", None, ".fcpxml", _BUNDLE_NOTE),
+    ".aaf": Format("AAF", "AAF", write_as=".aaf"),
+    ".ale": Format("ale", "Avid Log Exchange", "fps", write_note=_ALE_NOTE),
+    ".xges": Format("xges", "GStreamer Editing Services", write_as=".xges"),
 }
 
 # Some tools (DaVinci Resolve among them) write FCPXML with a plain `.xml` extension.
@@ -50,7 +59,7 @@ def detect(path: Path) -> tuple[Format, Path]:
         # An FCPXML bundle is a folder whose timeline lives in Info.fcpxml.
         return fmt, path / "Info.fcpxml"
     if fmt.adapter == "fcp_xml" and _looks_like_fcpxml(path):
-        return Format("fcpx_xml", "Final Cut Pro X XML"), path
+        return FORMATS[".fcpxml"], path
     return fmt, path
 
 

@@ -112,7 +112,13 @@ def edit_from_timeline(
         spans, audio_track = visible_spans(timeline, rate, duration)
         record_start = _record_start(timeline, rate)
         markers = collect_markers(timeline, rate, duration, record_start)
-    except (otio.exceptions.OTIOError, ValueError, ZeroDivisionError) as exc:
+    except RecursionError as exc:
+        raise TimelineError(
+            f"{source_path or label}: the timeline is nested too deeply (compound clips inside "
+            "compound clips, thousands of levels) to be read. Flatten the nesting in the "
+            "editing software and export again."
+        ) from exc
+    except (otio.exceptions.OTIOError, ValueError, ZeroDivisionError, TypeError) as exc:
         # e.g. a clip with no length at all, or an item with a frame rate of 0
         raise TimelineError(
             f"{source_path or label}: the timeline cannot be interpreted ({exc}). Re-export it "
@@ -175,11 +181,47 @@ def _read_with_adapter(
 ) -> otio.core.SerializableObject:
     kwargs = {fmt.rate_argument: float(rate)} if rate is not None and fmt.rate_argument else {}
     try:
+        text = _recoded(target) if fmt.adapter in _TEXT_ADAPTERS else None
+        if text is not None:
+            return otio.adapters.read_from_string(text, adapter_name=fmt.adapter, **kwargs)
         return otio.adapters.read_from_file(str(target), adapter_name=fmt.adapter, **kwargs)
     except otio.exceptions.UnsupportedSchemaError as exc:
         raise TimelineError(_newer_otio_message(p, exc)) from exc
     except Exception as exc:  # adapters raise anything at all on malformed input
         raise TimelineError(_unreadable_message(p, fmt, exc)) from exc
+
+
+# Text formats whose adapters only read UTF-8 files: others are decoded here first.
+_TEXT_ADAPTERS = {"otio_json", "fcp_xml", "fcpx_xml", "xges", "ale"}
+_XML_DECLARED = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9_.:-]+)["']""")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _recoded(p: Path) -> str | None:
+    """The text of a file that is not plain UTF-8 (UTF-16 with a BOM, Latin-1, an XML
+    declared encoding), decoded; None for a UTF-8 file, which the adapter reads itself."""
+    try:
+        raw = p.read_bytes()
+    except OSError:
+        return None  # the adapter reports it
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", errors="replace")
+    elif raw.startswith(b"\xef\xbb\xbf"):
+        text = raw[3:].decode("utf-8", errors="replace")
+    else:
+        try:
+            raw.decode("utf-8")
+            return None
+        except UnicodeDecodeError:
+            pass
+        declared = _XML_DECLARED.match(raw)
+        encoding = declared.group(1).decode("ascii") if declared else "latin-1"
+        try:
+            text = raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            text = raw.decode("latin-1")
+    # The text is now Unicode: an XML declaration naming another encoding would mislead.
+    return _XML_DECLARATION.sub('<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
 
 
 def _read_edl(p: Path, rate: float | None) -> tuple[otio.schema.Timeline, list[str]]:
@@ -215,6 +257,8 @@ def _edl_text(p: Path) -> str:
         raw = p.read_bytes()
     except OSError as exc:
         raise TimelineError(f"{p}: cannot be read ({exc.strerror or exc}).") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")  # Windows tools' "Unicode" text
     if b"\x00" in raw:
         raise TimelineError(
             f"{p}: this is not a text file, so it is not a CMX 3600 EDL. Export the EDL again "

@@ -1,33 +1,79 @@
-"""Put the score back on the timeline: the input plus an "EMSYNC Score" audio track."""
+"""Put the score back on the timeline: the input plus an "EMSYNC Score" audio track.
+
+`add_score_track` adds the track to an OTIO timeline; `write_scored` writes the scored timeline
+in the input's own format where an OpenTimelineIO writer can carry it (see `formats.FORMATS`,
+`write_as`), checks the written file by reading it back, and falls back to FCP 7 XML (and, in
+the last resort, to the `.otio` alone) with a message saying why.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
+import re
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import opentimelineio as otio
 
+from emsync_core.errors import OutputError, TimelineError
+from emsync_core.timeline import formats
+from emsync_core.timeline.edit import Edit
+
 SCORE_TRACK = "EMSYNC Score"
+
+# Writer per extension written: OTIO adapter name, label, adapter keyword arguments.
+_WRITERS: dict[str, tuple[str, str, dict]] = {
+    ".otio": ("otio_json", "OpenTimelineIO", {}),
+    ".otioz": ("otioz", "OpenTimelineIO zip bundle", {}),
+    ".otiod": ("otiod", "OpenTimelineIO directory bundle", {}),
+    ".xml": ("fcp_xml", "Final Cut Pro 7 XML", {}),
+    ".fcpxml": ("fcpx_xml", "Final Cut Pro X XML", {}),
+    ".xges": ("xges", "GStreamer Editing Services", {}),
+    ".aaf": ("AAF", "AAF", {"use_empty_mob_ids": True}),
+}
+_FALLBACK = ".xml"  # FCP 7 XML: Premiere, Resolve, Avid (via tools) and FCP (via tools) read it
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_scored` wrote: the files (main format first), its label, and why it differs."""
+
+    files: tuple[Path, ...]
+    format: str
+    messages: tuple[str, ...] = ()
 
 
 def add_score_track(
-    timeline: otio.schema.Timeline, audio_path: Path, duration_frames: int, rate: Fraction
+    timeline: otio.schema.Timeline,
+    audio_path: Path | str,
+    duration_frames: int,
+    rate: Fraction,
+    *,
+    target_url: str | None = None,
 ) -> otio.schema.Timeline:
     """A copy of `timeline` with the score on a new audio track from frame 0.
 
     A score track left by an earlier run is replaced, so re-scoring never stacks tracks.
+    `target_url` overrides the reference (e.g. a relative path); default: `audio_path` as an
+    absolute file URL.
     """
     scored = copy.deepcopy(timeline)
     for track in list(scored.tracks):
-        if track.name == SCORE_TRACK and track.kind == otio.schema.TrackKind.Audio:
+        if _is_score_track(track):
             scored.tracks.remove(track)
     span = otio.opentime.TimeRange(
         otio.opentime.RationalTime(0, float(rate)),
         otio.opentime.RationalTime(duration_frames, float(rate)),
     )
     reference = otio.schema.ExternalReference(
-        target_url=Path(audio_path).resolve().as_uri(), available_range=span
+        target_url=target_url or Path(audio_path).resolve().as_uri(), available_range=span
     )
     track = otio.schema.Track(name=SCORE_TRACK, kind=otio.schema.TrackKind.Audio)
     track.append(otio.schema.Clip(name=SCORE_TRACK, media_reference=reference, source_range=span))
@@ -35,5 +81,302 @@ def add_score_track(
     return scored
 
 
+def _is_score_track(track: otio.core.Composable) -> bool:
+    """An audio track EMSYNC added: by name, or (FCP XML and FCPXML drop track names) holding
+    nothing but clips named "EMSYNC Score"."""
+    if not isinstance(track, otio.schema.Track) or track.kind != otio.schema.TrackKind.Audio:
+        return False
+    if track.name == SCORE_TRACK:
+        return True
+    names = {c.name for c in track if isinstance(c, otio.schema.Clip)}
+    return names == {SCORE_TRACK}
+
+
 def write_otio(timeline: otio.schema.Timeline, path: Path) -> None:
-    otio.adapters.write_to_file(timeline, str(path), adapter_name="otio_json")
+    _atomic(path, lambda tmp: otio.adapters.write_to_file(timeline, str(tmp), "otio_json"))
+
+
+def write_scored(
+    edit: Edit,
+    audio_path: Path | str,
+    out_path: Path | str,
+    fmt: str | None = None,
+    relative_media: bool = False,
+    *,
+    timeline: otio.schema.Timeline | None = None,
+    audio_file: Path | str | None = None,
+    media_dir: Path | str | None = None,
+    also_otio: bool = True,
+) -> Written:
+    """Write `edit`'s timeline plus the score track, in the input's own format where possible.
+
+    - `audio_path`: where the score WAV will be when the user opens the timeline.
+    - `out_path`: the file to write; when the format has to change (EDL input, a writer that
+      fails), its extension is replaced and a message says why.
+    - `fmt`: an extension (".xml", "fcpxml", ...) to write instead of the input's format.
+    - `relative_media`: media paths relative to `media_dir` (default: `out_path`'s folder,
+      i.e. where the file will live), for a portable folder; default absolute file URLs.
+    - `timeline`: the OTIO timeline `edit` came from; default: `edit.source_path` is read again.
+    - `audio_file`: where the WAV is now, if not yet at `audio_path` (bundles copy it).
+    - `also_otio`: also write `<stem>.otio` beside it (unless that is the main format).
+
+    Every file is written to a temporary name and moved into place, so a failure leaves no
+    partial file. Raises `OutputError` only when not even the `.otio` can be written.
+    """
+    out_path = Path(out_path)
+    audio_path = Path(audio_path)
+    media_dir = Path(media_dir) if media_dir is not None else out_path.parent
+    source = Path(edit.source_path) if edit.source_path else None
+    if timeline is None:
+        timeline = _reload(edit, source)
+    wanted, messages = _target(edit, source, fmt)
+
+    prepared = copy.deepcopy(timeline)
+    base = source.parent if source is not None else Path.cwd()
+    messages += _fix_media(prepared, base, media_dir if relative_media else None)
+    score_url = (
+        _relative_url(audio_path, media_dir) if relative_media else audio_path.resolve().as_uri()
+    )
+    scored = add_score_track(prepared, audio_path, edit.duration, edit.rate, target_url=score_url)
+
+    stem = out_path.name[: -len(out_path.suffix)] if out_path.suffix else out_path.name
+    written: list[Path] = []
+    main_label = "OpenTimelineIO"
+    problems: list[str] = []
+    for ext in dict.fromkeys((wanted, _FALLBACK)):
+        target = out_path.with_name(stem + ext)
+        problem = _try_write(scored, target, ext, edit, audio_path, audio_file)
+        if problem is None:
+            written.append(target)
+            main_label = _WRITERS[ext][1]
+            if problems:
+                messages.append(
+                    f"Wrote the scored timeline as {main_label} ({target.name}) instead of "
+                    f"{_WRITERS[wanted][1]}: {problems[0]}."
+                )
+            break
+        problems.append(problem)
+    else:
+        messages.append(
+            f"The scored timeline could not be written as {_WRITERS[wanted][1]} "
+            f"({'; '.join(problems)}); use the .otio file, or import score.wav at the "
+            "timeline's first frame."
+        )
+    if also_otio and wanted != ".otio" and not (written and written[0].suffix == ".otio"):
+        otio_path = out_path.with_name(stem + ".otio")
+        try:
+            write_otio(scored, otio_path)
+        except Exception as exc:
+            raise OutputError(f"Cannot write '{otio_path}': {exc}.") from exc
+        written.append(otio_path)
+    if not written:
+        raise OutputError(f"Cannot write the scored timeline '{out_path}'. " + " ".join(messages))
+    return Written(tuple(written), main_label, tuple(messages))
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def _reload(edit: Edit, source: Path | None) -> otio.schema.Timeline:
+    from emsync_core.timeline.read import load_otio  # read imports nothing from here
+
+    if source is None:
+        raise TimelineError(
+            "write_scored needs the OTIO timeline (timeline=...) for an Edit not read from a file."
+        )
+    name = edit.name if edit.other_timelines else None
+    return load_otio(source, rate=float(edit.rate), timeline=name)[0]
+
+
+def _target(edit: Edit, source: Path | None, fmt: str | None) -> tuple[str, list[str]]:
+    if fmt is not None:
+        ext = "." + fmt.lower().lstrip(".")
+        by_adapter = {adapter.lower(): e for e, (adapter, _, _) in _WRITERS.items()}
+        ext = by_adapter.get(fmt.lower(), ext)
+        if ext not in _WRITERS:
+            raise OutputError(
+                f"Cannot write timelines as '{fmt}'; choose one of {', '.join(sorted(_WRITERS))}."
+            )
+        return ext, []
+    if source is None:
+        return ".otio", []
+    try:
+        input_format, _ = formats.detect(source)
+    except TimelineError:
+        return ".otio", []
+    messages = []
+    if input_format.write_note:
+        messages.append(
+            f"{source.name}: {input_format.write_note}; wrote "
+            f"{_WRITERS[input_format.write_as][1]} instead."
+        )
+    return input_format.write_as, messages
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _try_write(
+    scored: otio.schema.Timeline,
+    target: Path,
+    ext: str,
+    edit: Edit,
+    audio_path: Path,
+    audio_file: Path | str | None,
+) -> str | None:
+    """Write and verify `target`; None when it worked, else what went wrong (nothing left)."""
+    adapter, _, kwargs = _WRITERS[ext]
+    timeline = scored if ext == ".otio" else _conformed(scored, ext)
+
+    def write(tmp: Path) -> None:
+        if ext in (".otioz", ".otiod"):
+            _write_bundle(timeline, tmp, adapter, audio_path, audio_file)
+        elif ext == ".xges":
+            text = otio.adapters.write_to_string(timeline, adapter)
+            tmp.write_text(_xges_rate(text, edit.rate), encoding="utf-8")
+        else:
+            otio.adapters.write_to_file(timeline, str(tmp), adapter, **kwargs)
+        _verify(tmp, edit)
+
+    try:
+        _atomic(target, write)
+    except OutputError:
+        raise
+    except Exception as exc:  # writers raise anything at all on what they cannot express
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"{_WRITERS[ext][1]} writer: {detail[:200]}"
+    return None
+
+
+def _atomic(target: Path, write) -> None:
+    """Run `write(tmp)` on a temporary sibling of `target`, then move it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        write(tmp)
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+
+
+def _verify(path: Path, edit: Edit) -> None:
+    """Read the written file back: same cuts, same length, score track present."""
+    from emsync_core.timeline.read import read_with_timeline
+
+    back, timeline = read_with_timeline(path, rate=float(edit.rate))
+    if back.duration != edit.duration or back.cuts != edit.cuts:
+        raise ValueError(
+            f"read back with different cuts ({len(back.cuts)} cuts, {back.duration} frames "
+            f"instead of {len(edit.cuts)} cuts, {edit.duration} frames)"
+        )
+    if not any(_is_score_track(t) for t in timeline.tracks):
+        raise ValueError("the score track was not kept")
+
+
+def _write_bundle(
+    timeline: otio.schema.Timeline,
+    tmp: Path,
+    adapter: str,
+    audio_path: Path,
+    audio_file: Path | str | None,
+) -> None:
+    """otioz/otiod copy every media file into the bundle; missing ones become offline."""
+    timeline = copy.deepcopy(timeline)
+    if audio_file is not None and Path(audio_file).exists():
+        for clip in _score_clips(timeline):
+            clip.media_reference.target_url = Path(audio_file).resolve().as_uri()
+    policy = otio.adapters.file_bundle_utils.MediaReferencePolicy.MissingIfNotFile
+    otio.adapters.write_to_file(timeline, str(tmp), adapter, media_policy=policy)
+
+
+def _score_clips(timeline: otio.schema.Timeline) -> Iterator[otio.schema.Clip]:
+    for track in timeline.tracks:
+        if isinstance(track, otio.schema.Track) and track.name == SCORE_TRACK:
+            yield from track.find_clips()
+
+
+def _xges_rate(text: str, rate: Fraction) -> str:
+    """The xges writer always declares 30 fps, and its reader then reads every time at 30."""
+    return _XGES_30.sub(lambda m: f"{m.group(1)}{rate.numerator}/{rate.denominator}", text)
+
+
+_XGES_30 = re.compile(r"(framerate\\?=\\?\(fraction\\?\))30/1")
+
+
+def _conformed(timeline: otio.schema.Timeline, ext: str) -> otio.schema.Timeline:
+    """A copy the interchange writers accept: every clip with a source and an available range,
+    clips directly in the top stack wrapped in a track of their own."""
+    timeline = copy.deepcopy(timeline)
+    stack = timeline.tracks
+    for i, child in enumerate(list(stack)):
+        if not isinstance(child, otio.schema.Track):
+            track = otio.schema.Track(name=child.name, kind=otio.schema.TrackKind.Video)
+            stack.remove(child)
+            track.append(child)
+            stack.insert(i, track)
+    for clip in timeline.find_clips():
+        if clip.source_range is None:
+            clip.source_range = clip.trimmed_range()
+        ref = clip.media_reference
+        if getattr(ref, "available_range", False) is None:
+            ref.available_range = clip.source_range
+    if timeline.global_start_time is None and ext in (".xml", ".fcpxml"):
+        rate = stack.duration().rate
+        timeline.global_start_time = otio.opentime.RationalTime(0, rate)
+    return timeline
+
+
+# --------------------------------------------------------------------------- media paths
+
+_WINDOWS_ABS = re.compile(r"^([a-zA-Z]:[\\/]|\\\\)")
+
+
+def _fix_media(timeline: otio.schema.Timeline, base: Path, relative_to: Path | None) -> list[str]:
+    """Media references made absolute (relative ones resolved against the input's folder), or
+    relative to `relative_to`. Returns messages about paths that could not be changed."""
+    foreign = 0
+    for clip in timeline.find_clips():
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
+            continue
+        path = _local_path(ref.target_url)
+        if path is None:
+            foreign += relative_to is not None
+            continue
+        if not path.is_absolute():
+            path = (base / path).resolve()
+        ref.target_url = _relative_url(path, relative_to) if relative_to else path.as_uri()
+    if foreign:
+        return [
+            f"{foreign} media reference(s) are not paths on this machine (another computer's "
+            "drive, or a URL) and were left as they are rather than made relative."
+        ]
+    return []
+
+
+def _local_path(url: str) -> Path | None:
+    """The local path a media URL names, or None for other machines' paths and real URLs."""
+    if _WINDOWS_ABS.match(url):
+        return None if os.name != "nt" else Path(PureWindowsPath(url))
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "":
+        return Path(urllib.parse.unquote(url))
+    if parsed.scheme.lower() != "file" or parsed.netloc not in ("", "localhost"):
+        return None
+    path = urllib.request.url2pathname(parsed.path)
+    if _WINDOWS_ABS.match(path.lstrip("/")) and os.name != "nt":
+        return None  # file:///D:/media/x.mov written on Windows
+    return Path(path)
+
+
+def _relative_url(path: Path, relative_to: Path) -> str:
+    rel = os.path.relpath(Path(path).resolve(), Path(relative_to).resolve())
+    return urllib.parse.quote(Path(rel).as_posix())

@@ -1,0 +1,255 @@
+"""Writing the scored timeline back (write_scored): every writable format, read back and compared.
+
+Round trip: read a shared fixture -> score it (pipeline, no render) -> write_scored -> read the
+written file -> the cuts, scenes, markers and transitions are those of the input, and the score
+track is there, from frame 0, exactly as long as the timeline.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from emsync_core.pipeline import ScoreOptions, score
+from emsync_core.timeline import read, read_with_timeline
+from emsync_core.timeline.write import SCORE_TRACK, add_score_track, write_scored
+
+pytestmark = pytest.mark.filterwarnings("ignore")  # the interchange adapters warn a lot
+
+# fixture -> (extension written for it with fmt=None, whether a message must say why)
+NATIVE = {
+    "simple_cut.otio": (".otio", False),
+    "transition.otio": (".otio", False),
+    "multitrack.otio": (".otio", False),
+    "nested_example.otio": (".otio", False),
+    "premiere_example.xml": (".xml", False),
+    "premiere_generators.xml": (".xml", False),
+    "hiero_xml_export.xml": (".xml", False),
+    "fcpx_example.fcpxml": (".fcpxml", False),
+    "fcpx_project.fcpxml": (".fcpxml", False),
+    "avid_example.edl": (".xml", True),
+    "dissolve_test.edl": (".xml", True),
+    "gap_test.edl": (".xml", True),
+    "speed_effects_small.edl": (".xml", True),
+    "transition_duration.edl": (".xml", True),
+    "multi_audio.edl": (".xml", True),
+}
+
+# Explicit formats that must work for these inputs (the writer of the format can express them).
+FORCED = [
+    ("simple_cut.otio", "otioz"),
+    ("simple_cut.otio", "otiod"),
+    ("simple_cut.otio", "xges"),
+    ("simple_cut.otio", "aaf"),
+    ("simple_cut.otio", "fcpxml"),
+    ("multitrack.otio", "xml"),
+    ("multitrack.otio", "fcpxml"),
+    ("multitrack.otio", "aaf"),
+    ("premiere_example.xml", "otioz"),
+    ("fcpx_example.fcpxml", "otiod"),
+    ("gap_test.edl", "aaf"),
+    ("transition.otio", "xml"),
+    ("dissolve_test.edl", "otio"),
+]
+
+
+def same_edit(a, b):
+    assert b.duration == a.duration
+    assert b.cuts == a.cuts
+    assert b.rate == a.rate
+    assert [(s.start, s.end) for s in b.scenes] == [(s.start, s.end) for s in a.scenes]
+    assert [(m.frame, m.name, m.note) for m in b.markers] == [
+        (m.frame, m.name, m.note) for m in a.markers
+    ]
+    assert [(t.cut, t.start, t.end) for t in b.transitions] == [
+        (t.cut, t.start, t.end) for t in a.transitions
+    ]
+
+
+def score_track(timeline):
+    tracks = [
+        t
+        for t in timeline.tracks
+        if isinstance(t, otio.schema.Track)
+        and t.kind == otio.schema.TrackKind.Audio
+        and [c.name for c in t.find_clips()] == [SCORE_TRACK]
+    ]
+    assert len(tracks) == 1, "exactly one EMSYNC Score track"
+    return tracks[0]
+
+
+def check_score_track(timeline, edit):
+    track = score_track(timeline)
+    (clip,) = track.find_clips()
+    rate = float(edit.rate)
+    assert track.range_of_child(clip).start_time.rescaled_to(rate).value == pytest.approx(0)
+    assert clip.duration().rescaled_to(rate).value == pytest.approx(edit.duration, abs=0.01)
+    return clip
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE))
+def test_round_trip_in_the_inputs_format(timeline_fixtures, tmp_path, name):
+    path = timeline_fixtures / name
+    out = tmp_path / "out"
+    result = score(path, ScoreOptions(out=out, render=False, progress=False))
+    edit, timeline = read_with_timeline(path)
+    wav = out / "score.wav"
+    written = write_scored(edit, wav, out / f"{path.stem}.scored{path.suffix}", timeline=timeline)
+    ext, explained = NATIVE[name]
+    assert written.files[0].suffix == ext
+    assert written.files[0].name == f"{path.stem}.scored{ext}"
+    assert (ext == ".otio") == (len(written.files) == 1)
+    assert bool(written.messages) == explained
+    if explained:
+        assert "EDL writer drops audio" in written.messages[0]
+    for f in written.files:
+        back, back_timeline = read_with_timeline(f, rate=float(edit.rate))
+        same_edit(result.edit, back)
+        clip = check_score_track(back_timeline, edit)
+        assert clip.media_reference.target_url == wav.resolve().as_uri()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary files left"
+
+
+@pytest.mark.parametrize(("name", "fmt"), FORCED)
+def test_round_trip_in_another_format(timeline_fixtures, tmp_path, name, fmt):
+    edit = read(timeline_fixtures / name)
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "x.scored.otio", fmt=fmt)
+    assert written.files[0].suffix == "." + fmt
+    assert not written.messages
+    back, back_timeline = read_with_timeline(written.files[0], rate=float(edit.rate))
+    same_edit(edit, back)
+    check_score_track(back_timeline, edit)
+
+
+def test_edl_writes_fcp7_xml_and_says_why(timeline_fixtures, tmp_path):
+    edit = read(timeline_fixtures / "gap_test.edl")
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "gap_test.scored.edl")
+    assert [p.name for p in written.files] == ["gap_test.scored.xml", "gap_test.scored.otio"]
+    assert written.format == "Final Cut Pro 7 XML"
+    assert "drops audio" in written.messages[0] and "Final Cut Pro 7 XML" in written.messages[0]
+    assert not (tmp_path / "gap_test.scored.edl").exists()
+
+
+def test_unwritable_format_falls_back_with_a_reason(timeline_fixtures, tmp_path):
+    # The AAF writer cannot express generators (colour mattes): FCP 7 XML instead, and why.
+    edit = read(timeline_fixtures / "premiere_generators.xml")
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "g.scored.aaf", fmt="aaf")
+    assert written.files[0].name == "g.scored.xml"
+    assert "instead of AAF" in written.messages[0] and "generator" in written.messages[0]
+    assert not (tmp_path / "g.scored.aaf").exists(), "no partial AAF left behind"
+    same_edit(edit, read(written.files[0]))
+
+
+def test_nothing_but_otio_when_no_writer_can(timeline_fixtures, tmp_path):
+    # nested_example has a clip straight inside a nested stack: neither FCP writer takes it.
+    edit = read(timeline_fixtures / "nested_example.otio")
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "n.scored.xml", fmt="xml")
+    assert [p.name for p in written.files] == ["n.scored.otio"]
+    assert "could not be written as Final Cut Pro 7 XML" in written.messages[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.scored.otio"]
+
+
+def test_relative_media(timeline_fixtures, tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a b.mov").write_bytes(b"")
+    tl = otio.schema.Timeline(name="rel")
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    for i, url in enumerate(
+        [(media / "a b.mov").as_uri(), "media/a b.mov", "file:///D:/offline/c.mov"]
+    ):
+        rng = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(10 + i, 25)
+        )
+        ref = otio.schema.ExternalReference(target_url=url, available_range=rng)
+        track.append(otio.schema.Clip(name=f"c{i}", media_reference=ref, source_range=rng))
+    tl.tracks.append(track)
+    src = tmp_path / "edit.otio"
+    otio.adapters.write_to_file(tl, str(src))
+    edit = read(src)
+    out = tmp_path / "out"
+    rel = write_scored(
+        edit, out / "score.wav", out / "edit.scored.xml", fmt="xml", relative_media=True
+    )
+    absolute = write_scored(edit, out / "score.wav", out / "abs.scored.otio")
+    urls = [
+        c.media_reference.target_url
+        for c in otio.adapters.read_from_file(str(rel.files[1])).find_clips()
+    ]
+    assert urls == [
+        "../media/a%20b.mov",
+        "../media/a%20b.mov",
+        "file:///D:/offline/c.mov",
+        "score.wav",
+    ]
+    assert "not paths on this machine" in rel.messages[0]
+    urls = [
+        c.media_reference.target_url
+        for c in otio.adapters.read_from_file(str(absolute.files[0])).find_clips()
+    ]
+    assert urls[:2] == [(media / "a b.mov").as_uri()] * 2  # the relative one resolved
+    assert urls[3] == (out / "score.wav").resolve().as_uri()
+    # the FCP 7 XML carries the relative paths too
+    xml = rel.files[0].read_text(encoding="utf-8")
+    assert "<pathurl>../media/a%20b.mov</pathurl>" in xml and "<pathurl>score.wav</pathurl>" in xml
+
+
+def test_otioz_bundles_the_score_and_existing_media(timeline_fixtures, tmp_path):
+    wav_now = tmp_path / "staging" / "score.wav"
+    wav_now.parent.mkdir()
+    wav_now.write_bytes(b"RIFF....WAVE")
+    edit, timeline = read_with_timeline(timeline_fixtures / "simple_cut.otio")
+    written = write_scored(
+        edit,
+        tmp_path / "final" / "score.wav",
+        tmp_path / "s.scored.otioz",
+        fmt="otioz",
+        timeline=timeline,
+        audio_file=wav_now,
+    )
+    with zipfile.ZipFile(written.files[0]) as z:
+        assert "media/score.wav" in z.namelist()
+    back, back_timeline = read_with_timeline(written.files[0])
+    same_edit(edit, back)
+    check_score_track(back_timeline, edit)
+
+
+def test_rescoring_replaces_the_score_track_even_without_track_names(timeline_fixtures, tmp_path):
+    edit = read(timeline_fixtures / "premiere_example.xml")
+    first = write_scored(edit, tmp_path / "score.wav", tmp_path / "p.scored.xml")
+    again_edit, again_tl = read_with_timeline(first.files[0])  # FCP 7 XML drops track names
+    rescored = add_score_track(again_tl, tmp_path / "take2.wav", again_edit.duration, edit.rate)
+    assert score_track(rescored).find_clips()[0].media_reference.target_url.endswith("take2.wav")
+
+
+def test_bad_format_name(timeline_fixtures, tmp_path):
+    from emsync_core.errors import OutputError
+
+    edit = read(timeline_fixtures / "simple_cut.otio")
+    with pytest.raises(OutputError, match="Cannot write timelines as 'mp4'"):
+        write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio", fmt="mp4")
+
+
+def test_edit_without_source_needs_the_timeline(tmp_path):
+    from emsync_core.errors import TimelineError
+    from emsync_core.timeline import edit_from_timeline
+
+    tl = otio.adapters.read_from_file(
+        str(
+            Path(__file__).parent.parent.parent
+            / "shared"
+            / "fixtures"
+            / "timelines"
+            / "simple_cut.otio"
+        )
+    )
+    edit = edit_from_timeline(tl)
+    with pytest.raises(TimelineError, match="needs the OTIO timeline"):
+        write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio")
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio", timeline=tl)
+    with warnings.catch_warnings():
+        same_edit(edit, read(written.files[0]))
