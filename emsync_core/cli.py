@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
     p.add_argument("--no-render", action="store_true", help="write MIDI and report only")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--video", type=Path, help="one video of the whole timeline, for moods")
+    p.add_argument("--media-root", type=Path, help="folder to find moved media in, by file name")
+    p.add_argument("--no-analyze", action="store_true", help="do not analyse the footage")
     p.add_argument(
         "--relative-media",
         action="store_true",
@@ -75,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=parse_rate)
     p.add_argument("--timeline")
     p.set_defaults(func=cmd_cuts)
+
+    from .emotion import analyze as emotion_analyze
+
+    p = sub.add_parser("analyze", help="estimate each scene's emotion from the footage")
+    emotion_analyze.configure_parser(p)
 
     p = sub.add_parser("render", help="render a MIDI file to a mastered 48 kHz WAV")
     p.add_argument("midi", type=Path)
@@ -133,6 +141,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         render=not args.no_render,
         force=args.force,
         relative_media=args.relative_media,
+        video=args.video,
+        media_root=args.media_root,
+        analyze=not args.no_analyze,
     )
     result = score(args.input, options)
     for message in result.messages:

@@ -22,7 +22,8 @@ import numpy as np
 from . import __version__
 from .audio import master as mastering
 from .audio import render as rendering
-from .emotion.mapping import SceneMood
+from .emotion.classify import analyze_edit
+from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, resolve_moods
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
@@ -54,6 +55,9 @@ class ScoreOptions:
     force: bool = False
     target_lufs: float = -16.0
     relative_media: bool = False  # media paths in the scored timeline relative to --out
+    video: Path | None = None  # one file holding the whole timeline, for mood analysis
+    media_root: Path | None = None  # where moved media can be found, by file name
+    analyze: bool = True  # estimate moods from the footage when it can be reached
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -93,7 +97,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 "the reels separately."
             )
         with stages.stage("moods"):
-            moods = resolve_moods(edit, emotion=options.emotion)
+            moods = moods_for(edit, options)
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
@@ -142,6 +146,21 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         stages.close()
     final_files = {name: out_dir / p.relative_to(staging) for name, p in files.items()}
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
+
+
+def moods_for(edit: Edit, options: ScoreOptions) -> list[SceneMood]:
+    """Each scene's mood: analysed from its footage where reachable, then --emotion, markers.
+
+    A single --emotion for every scene makes analysis pointless, so it is skipped then.
+    """
+    single = options.emotion and Path(options.emotion).suffix.lower() != ".json"
+    analysed = None
+    if options.analyze and not single:
+        found = analyze_edit(edit, video=options.video, media_root=options.media_root)
+        if any(m is not None for m in found):
+            default = SceneMood(*DEFAULT_VA, "default")
+            analysed = [m if m is not None else default for m in found]
+    return resolve_moods(edit, analysed=analysed, emotion=options.emotion)
 
 
 def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> tuple[ScorePlan, list[int]]:
@@ -205,9 +224,9 @@ def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
     if any(m.source == "default" for m in moods):
         n = sum(m.source == "default" for m in moods)
         messages.append(
-            f"{n} of {len(moods)} scenes had no mood given (no --emotion, no marker, and video "
-            "analysis is not built yet): they use a gentle neutral default "
-            "(valence 0.1, arousal -0.3)."
+            f"{n} of {len(moods)} scenes had no mood given (no --emotion, no marker, and their "
+            "footage was not found: pass --video or --media-root): they use a gentle neutral "
+            "default (valence 0.1, arousal -0.3)."
         )
     return tuple(messages)
 

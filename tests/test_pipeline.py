@@ -162,3 +162,43 @@ def test_hit_markers_are_hard_boundaries_with_a_new_chord(tmp_path):
     assert {c["scene"] for c in report["chords"]} == {0, 1, 2}
     onsets = {round(c["start_s"] * 24) for c in report["chords"] if c["on_boundary"]}
     assert {0, 48, 100, 150, 200} <= onsets
+
+
+def test_moods_come_from_the_footage_when_it_is_reachable(tmp_path):
+    from emsync_core.video.synth import Segment, write_video
+
+    calm = Segment(
+        3.0, brightness=0.25, saturation=0.15, hue=110, speed=0, audio="tone", loudness_db=-42
+    )
+    wild = Segment(
+        3.0,
+        brightness=0.8,
+        saturation=0.9,
+        hue=20,
+        speed=12,
+        audio="bursts",
+        loudness_db=-12,
+        onsets_per_s=6,
+    )
+    video = tmp_path / "reel.mp4"
+    write_video(video, [calm, wild], fps=24)
+    path = tmp_path / "reel.otio"
+    otio.adapters.write_to_file(timeline_from_cuts([72], 144, 24.0, "reel"), str(path))
+    options = ScoreOptions(out=tmp_path / "out", video=video, render=False, progress=False)
+    report = json.loads((score(path, options).out_dir / "report.json").read_text())
+    calm_scene, wild_scene = report["scenes"]
+    assert calm_scene["mood_source"] == wild_scene["mood_source"] == "video"
+    assert wild_scene["arousal"] > calm_scene["arousal"]
+    assert set(calm_scene["probs"]) == {
+        "anger",
+        "disgust",
+        "fear",
+        "joy",
+        "sadness",
+        "surprise",
+        "neutral",
+    }
+    # A single --emotion skips the analysis; a marker still wins over the footage.
+    options = ScoreOptions(out=tmp_path / "o2", video=video, emotion="joy", render=False)
+    report = json.loads((score(path, options).out_dir / "report.json").read_text())
+    assert {s["mood_source"] for s in report["scenes"]} == {"cli"}

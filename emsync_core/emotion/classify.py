@@ -1,0 +1,317 @@
+"""Per-scene emotion from picture, motion, editing and sound features.
+
+A small linear-softmax head over standardised features gives probabilities over Ekman-6 plus
+neutral; `mapping.va_from_probs` turns them into valence/arousal (the paper's mapping). The
+default weights are not fitted to data: they are set by hand from published film-affect and
+music/voice-affect findings (docs/emotion.md lists which finding sets which sign). A head with
+other weights (e.g. fitted to labelled clips with `fit_head`) can be saved as JSON and loaded.
+
+Adjacent scenes are smoothed only as far as their features agree, so a real change of mood at
+a cut is kept while a short, unreliable scene leans on similar neighbours.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..video import frames as vframes
+from ..video.scenes import Span, analyse_pass, spans_from_cuts
+from .features import frame_stats, scene_features
+from .mapping import CLASSES, SceneMood, va_from_probs
+
+# name: (centre, scale, log) -- z = (f(x) - f(centre)) / scale, f = ln(x + eps) when log.
+NORMALISE: dict[str, tuple[float, float, float | None]] = {
+    "brightness": (0.40, 0.15, None),
+    "contrast": (0.18, 0.07, None),
+    "low_key": (0.20, 0.20, None),
+    "saturation": (0.35, 0.20, None),
+    "colourfulness": (0.35, 0.20, None),
+    "warmth": (0.0, 0.5, None),
+    "motion": (0.025, 0.8, 0.005),
+    "cut_rate_per_min": (12.0, 0.6, 1.0),
+    "loudness_dbfs": (-26.0, 8.0, None),
+    "loudness_range_db": (8.0, 6.0, None),
+    "spectral_centroid_hz": (1500.0, 0.6, 50.0),
+    "onset_rate": (1.5, 1.5, None),
+    "speech": (0.3, 0.35, None),
+}
+MODEL_FEATURES = (*NORMALISE, "extremity")
+Z_CLIP = 2.5
+
+# Hand-set weights (see docs/emotion.md for the finding behind each sign). Missing = 0.
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "anger": {
+        "bias": 0.0, "brightness": -0.2, "contrast": 0.5, "low_key": 0.2, "saturation": 0.2,
+        "warmth": 0.5, "motion": 0.8, "cut_rate_per_min": 0.7, "loudness_dbfs": 1.0,
+        "loudness_range_db": 0.3, "spectral_centroid_hz": 0.5, "onset_rate": 0.6,
+        "extremity": 0.3,
+    },
+    "disgust": {
+        "bias": -0.8, "brightness": -0.2, "low_key": 0.2, "saturation": -0.3, "warmth": 0.3,
+        "contrast": 0.1, "spectral_centroid_hz": -0.2, "extremity": 0.2,
+    },
+    "fear": {
+        "bias": 0.0, "brightness": -0.9, "contrast": 0.6, "low_key": 0.9, "saturation": -0.3,
+        "warmth": -0.5, "motion": 0.3, "cut_rate_per_min": 0.4, "loudness_dbfs": -0.1,
+        "loudness_range_db": 0.7, "onset_rate": 0.2, "speech": -0.3, "extremity": 0.3,
+    },
+    "joy": {
+        "bias": 0.0, "brightness": 1.0, "low_key": -0.6, "saturation": 0.7, "colourfulness": 0.6,
+        "warmth": 0.4, "motion": 0.2, "cut_rate_per_min": 0.1, "loudness_dbfs": 0.2,
+        "spectral_centroid_hz": 0.4, "onset_rate": 0.3, "extremity": 0.3,
+    },
+    "sadness": {
+        "bias": 0.0, "brightness": -0.5, "low_key": 0.3, "saturation": -0.8,
+        "colourfulness": -0.5, "warmth": -0.2, "motion": -0.8, "cut_rate_per_min": -0.8,
+        "loudness_dbfs": -0.6, "loudness_range_db": -0.3, "spectral_centroid_hz": -0.5,
+        "onset_rate": -0.7, "extremity": 0.3,
+    },
+    "surprise": {
+        "bias": -0.3, "brightness": 0.3, "saturation": 0.2, "colourfulness": 0.2, "motion": 0.4,
+        "cut_rate_per_min": 0.5, "loudness_dbfs": 0.3, "loudness_range_db": 0.9,
+        "onset_rate": 0.3, "speech": -0.6, "extremity": 0.3,
+    },
+    "neutral": {"bias": 1.0, "speech": 0.8, "extremity": -2.0},
+}  # fmt: skip
+DEFAULT_TEMPERATURE = 1.5
+
+
+@dataclass
+class EmotionHead:
+    """logits = (W z + b) / temperature over CLASSES; z = standardised MODEL_FEATURES."""
+
+    weights: np.ndarray  # (len(CLASSES), len(MODEL_FEATURES))
+    bias: np.ndarray  # (len(CLASSES),)
+    temperature: float = DEFAULT_TEMPERATURE
+    origin: str = "default: hand-set from published findings (docs/emotion.md)"
+
+    @classmethod
+    def default(cls) -> EmotionHead:
+        w = np.array([[DEFAULT_WEIGHTS[c].get(f, 0.0) for f in MODEL_FEATURES] for c in CLASSES])
+        b = np.array([DEFAULT_WEIGHTS[c].get("bias", 0.0) for c in CLASSES])
+        return cls(w, b)
+
+    def probs(self, z: np.ndarray) -> np.ndarray:
+        logits = (self.weights @ z + self.bias) / self.temperature
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        doc = {
+            "classes": list(CLASSES),
+            "features": list(MODEL_FEATURES),
+            "normalise": NORMALISE,
+            "weights": self.weights.tolist(),
+            "bias": self.bias.tolist(),
+            "temperature": self.temperature,
+            "origin": self.origin,
+        }
+        Path(path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> EmotionHead:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if doc["classes"] != list(CLASSES) or doc["features"] != list(MODEL_FEATURES):
+            raise ValueError(f"{path}: classes/features do not match this version of EMSYNC")
+        return cls(
+            np.array(doc["weights"], float),
+            np.array(doc["bias"], float),
+            float(doc.get("temperature", 1.0)),
+            str(doc.get("origin", str(path))),
+        )
+
+
+def standardise(features: dict[str, float | None]) -> np.ndarray:
+    """MODEL_FEATURES vector; a missing feature sits at its centre (z = 0)."""
+    z = []
+    for name, (centre, scale, eps) in NORMALISE.items():
+        x = features.get(name)
+        if x is None or not math.isfinite(x):
+            z.append(0.0)
+            continue
+        if eps is not None:
+            v = (math.log(max(x, 0.0) + eps) - math.log(centre + eps)) / scale
+        else:
+            v = (x - centre) / scale
+        z.append(max(-Z_CLIP, min(Z_CLIP, v)))
+    z_arr = np.array(z)
+    present = [features.get(n) is not None for n in NORMALISE]
+    extremity = float(np.abs(z_arr[present]).mean()) - 0.8 if any(present) else 0.0
+    return np.append(z_arr, extremity)
+
+
+def fit_head(
+    features: Sequence[dict[str, float | None]],
+    labels: Sequence[str],
+    l2: float = 0.05,
+    steps: int = 2000,
+    lr: float = 0.1,
+) -> EmotionHead:
+    """Multinomial logistic regression from labelled scenes, regularised toward the default
+    weights (so classes absent from the labels keep their hand-set behaviour)."""
+    prior = EmotionHead.default()
+    x = np.stack([standardise(f) for f in features])
+    y = np.array([CLASSES.index(lab) for lab in labels])
+    w = prior.weights / prior.temperature
+    b = prior.bias / prior.temperature
+    w0, b0 = w.copy(), b.copy()
+    onehot = np.eye(len(CLASSES))[y]
+    for _ in range(steps):
+        logits = x @ w.T + b
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - onehot) / len(x)
+        w -= lr * (g.T @ x + l2 * (w - w0))
+        b -= lr * (g.sum(axis=0) + l2 * (b - b0))
+    return EmotionHead(w, b, 1.0, f"fitted on {len(x)} labelled scenes")
+
+
+@dataclass
+class SceneAnalysis:
+    start_s: float
+    end_s: float
+    probs: dict[str, float]
+    valence: float
+    arousal: float
+    confidence: float
+    features: dict[str, float | None] = field(default_factory=dict)
+
+    def mood(self) -> SceneMood:
+        return SceneMood(self.valence, self.arousal, "video", self.probs, self.confidence)
+
+    def to_json(self) -> dict:
+        return {
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "probs": {k: round(v, 4) for k, v in self.probs.items()},
+            "valence": round(self.valence, 4),
+            "arousal": round(self.arousal, 4),
+            "confidence": round(self.confidence, 4),
+            "features": {
+                k: (None if v is None else round(float(v), 4)) for k, v in self.features.items()
+            },
+        }
+
+
+def classify_scenes(
+    spans: Sequence[tuple[float, float]],
+    feats: Sequence[dict[str, float | None] | None],
+    head: EmotionHead | None = None,
+    smooth: bool = True,
+) -> list[SceneAnalysis | None]:
+    """Probabilities, V/A and confidence per scene (None where `feats` is None)."""
+    head = head or EmotionHead.default()
+    zs = [standardise(f) if f is not None else None for f in feats]
+    raw = [head.probs(z) if z is not None else None for z in zs]
+    probs = smooth_probs(spans, zs, raw) if smooth else raw
+    out: list[SceneAnalysis | None] = []
+    for (t0, t1), f, p in zip(spans, feats, probs, strict=True):
+        if f is None or p is None:
+            out.append(None)
+            continue
+        pd = {c: float(v) for c, v in zip(CLASSES, p, strict=True)}
+        v, a = va_from_probs(pd)
+        out.append(SceneAnalysis(t0, t1, pd, v, a, _confidence(p, f, t1 - t0), dict(f)))
+    return out
+
+
+def smooth_probs(
+    spans: Sequence[tuple[float, float]],
+    zs: Sequence[np.ndarray | None],
+    probs: Sequence[np.ndarray | None],
+    sigma: float = 0.5,
+) -> list[np.ndarray | None]:
+    """Mix each scene with its neighbours by feature similarity exp(-d^2 / 2 sigma^2) (d: RMS
+    z distance). Short scenes (< 4 s, less reliable features) lean on neighbours more; a real
+    change (features far apart) gets a weight near zero and is kept."""
+    out: list[np.ndarray | None] = []
+    for i, p in enumerate(probs):
+        if p is None:
+            out.append(None)
+            continue
+        dur = spans[i][1] - spans[i][0]
+        lean = 0.15 + 0.45 * (1.0 - min(1.0, dur / 4.0))
+        acc = p.copy()
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(probs) and probs[j] is not None:
+                d = float(np.sqrt(np.mean((zs[i] - zs[j]) ** 2)))
+                acc = acc + lean * math.exp(-(d**2) / (2 * sigma**2)) * probs[j]
+        out.append(acc / acc.sum())
+    return out
+
+
+def _confidence(p: np.ndarray, feats: dict[str, float | None], dur: float) -> float:
+    certainty = 1.0 - float(-(p * np.log(p + 1e-12)).sum()) / math.log(len(p))
+    coverage = (0.6 if feats.get("brightness") is not None else 0.0) + (
+        0.4 if feats.get("loudness_dbfs") is not None else 0.0
+    )
+    length = min(1.0, 0.5 + dur / 4.0)
+    return max(0.0, min(1.0, math.sqrt(max(certainty, 0.0)) * coverage * length))
+
+
+# -- entry points ---------------------------------------------------------------------------
+
+
+def analyze_edit_detailed(
+    edit,
+    video: str | os.PathLike | None = None,
+    media_root: str | os.PathLike | None = None,
+    head: EmotionHead | None = None,
+    smooth: bool = True,
+) -> list[SceneAnalysis | None]:
+    """Per scene of a timeline: analysis from its media, or None where media is unreachable."""
+    sources = vframes.resolve_scene_sources(edit, video, media_root)
+    samples = vframes.collect_sources(sources, frame_fn=frame_stats)
+    cuts = list(edit.cut_seconds)
+    total = edit.duration_s
+    spans, feats = [], []
+    for scene, s in zip(edit.scenes, samples, strict=True):
+        t0, t1 = edit.seconds(scene.start), edit.seconds(scene.end)
+        spans.append((t0, t1))
+        feats.append(None if s is None else scene_features(s, t0, t1, cuts, total))
+    return classify_scenes(spans, feats, head, smooth)
+
+
+def analyze_edit(
+    edit,
+    video: str | os.PathLike | None = None,
+    media_root: str | os.PathLike | None = None,
+    head: EmotionHead | None = None,
+) -> list[SceneMood | None]:
+    """One SceneMood (source "video") per scene, None where its media cannot be reached."""
+    return [
+        a.mood() if a is not None else None
+        for a in analyze_edit_detailed(edit, video, media_root, head)
+    ]
+
+
+def analyze_video_detailed(
+    path: str | os.PathLike, head: EmotionHead | None = None, smooth: bool = True
+) -> tuple[float, list[SceneAnalysis]]:
+    """(duration, per detected scene analysis) of a raw video, in one decoding pass."""
+    samples = analyse_pass(path, frame_fn=frame_stats)
+    duration = max(samples.end_s, samples.info.duration_s)
+    spans = spans_from_cuts(samples.cuts, duration)
+    feats = [
+        scene_features(samples.window(s.start_s, s.end_s), s.start_s, s.end_s, samples.cuts,
+                       duration)
+        for s in spans
+    ]  # fmt: skip
+    result = classify_scenes([(s.start_s, s.end_s) for s in spans], feats, head, smooth)
+    return duration, [r for r in result if r is not None]
+
+
+def analyze_video(
+    path: str | os.PathLike, head: EmotionHead | None = None
+) -> tuple[list[Span], list[SceneMood]]:
+    """Scene spans (detected cuts) and one SceneMood per span for a raw video file."""
+    _, analyses = analyze_video_detailed(path, head)
+    return [Span(a.start_s, a.end_s) for a in analyses], [a.mood() for a in analyses]

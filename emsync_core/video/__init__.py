@@ -1,0 +1,1 @@
+"""Media access and scene cuts for video emotion analysis."""
