@@ -18,11 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import opentimelineio as otio
 
 from . import __version__
 from .audio import master as mastering
 from .audio import render as rendering
-from .emotion.classify import analyze_edit
+from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, resolve_moods
 from .errors import EmsyncError, OutputError
@@ -32,7 +33,10 @@ from .music.plan import ScorePlan, plan_score
 from .music.score import Score, layer_of, load_midi
 from .progress import Stages
 from .timeline import Edit, Marker, read_with_timeline
+from .timeline.build import video_timeline
+from .timeline.timebase import exact_rate
 from .timeline.write import write_scored
+from .video.frames import probe
 
 SAMPLE_RATE = 48_000
 # Stems, mix and mastering buffers are all held in memory: a 57-minute timeline peaked at
@@ -75,19 +79,17 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     """Score a timeline file: score.mid, score.wav, stems/, <stem>.scored.otio, report.json."""
     options = options or ScoreOptions()
     path = Path(input_path)
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        raise EmsyncError(
-            f"'{path}' is a video file. Scoring a raw video (cuts detected from the picture) "
-            "is not built yet; export the edit as a timeline (OTIO, EDL, FCP XML, FCPXML or AAF) "
-            "and pass that file instead."
-        )
     out_dir = Path(options.out) if options.out else Path.cwd() / f"{path.stem}.emsync"
     _check_output(out_dir, options.force)
 
     stages = Stages(total=7 if options.render else 5, enabled=options.progress)
     try:
+        analysed = None
         with stages.stage("read timeline"):
-            edit, timeline = read_with_timeline(path, options.rate, options.timeline)
+            if path.suffix.lower() in VIDEO_SUFFIXES:
+                edit, timeline, analysed = read_video(path)
+            else:
+                edit, timeline = read_with_timeline(path, options.rate, options.timeline)
         n_samples = samples_for(edit.duration, edit.rate)
         if options.render and n_samples > MAX_RENDER_S * SAMPLE_RATE:
             raise EmsyncError(
@@ -97,7 +99,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 "the reels separately."
             )
         with stages.stage("moods"):
-            moods = moods_for(edit, options)
+            moods = moods_for(edit, options, analysed)
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
@@ -123,7 +125,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
                 written = write_scored(
                     edit,
                     out_dir / "score.wav",
-                    staging / f"{path.stem}.scored{path.suffix.lower()}",
+                    staging / f"{path.stem}.scored{timeline_suffix(path)}",
                     relative_media=options.relative_media,
                     timeline=timeline,
                     audio_file=files.get("wav"),  # bundled into .otioz / .otiod
@@ -148,19 +150,38 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
 
 
-def moods_for(edit: Edit, options: ScoreOptions) -> list[SceneMood]:
+def moods_for(
+    edit: Edit, options: ScoreOptions, analysed: list[SceneMood] | None = None
+) -> list[SceneMood]:
     """Each scene's mood: analysed from its footage where reachable, then --emotion, markers.
 
     A single --emotion for every scene makes analysis pointless, so it is skipped then.
     """
     single = options.emotion and Path(options.emotion).suffix.lower() != ".json"
-    analysed = None
-    if options.analyze and not single:
+    if analysed is None and options.analyze and not single:
         found = analyze_edit(edit, video=options.video, media_root=options.media_root)
         if any(m is not None for m in found):
             default = SceneMood(*DEFAULT_VA, "default")
             analysed = [m if m is not None else default for m in found]
     return resolve_moods(edit, analysed=analysed, emotion=options.emotion)
+
+
+def read_video(path: Path) -> tuple[Edit, otio.schema.Timeline, list[SceneMood]]:
+    """A raw video as a timeline: cuts and per-scene moods from one analysis pass."""
+    if not path.is_file():
+        raise EmsyncError(f"The video '{path}' does not exist. Check the path.")
+    info = probe(path)
+    rate = exact_rate(info.fps)
+    duration = round(Fraction(info.duration_s).limit_denominator(10**6) * rate)
+    if duration <= 0:
+        raise EmsyncError(f"The video '{path}' has no frames to score.")
+    spans, moods = analyze_video(path)
+    cuts = sorted({round(Fraction(s.start_s).limit_denominator(10**6) * rate) for s in spans[1:]})
+    cuts = [c for c in cuts if 0 < c < duration]
+    edit, timeline = video_timeline(path, duration, rate, cuts)
+    if len(moods) != len(edit.scenes):  # cuts merged by rounding to frames: re-analyse per scene
+        moods = [m or SceneMood(*DEFAULT_VA, "default") for m in analyze_edit(edit, video=path)]
+    return edit, timeline, moods
 
 
 def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> tuple[ScorePlan, list[int]]:
@@ -178,6 +199,12 @@ def plan_for(edit: Edit, moods: list[SceneMood], seed: int) -> tuple[ScorePlan, 
             owners.append(scene.index)
             values.append((mood.valence, mood.arousal))
     return plan_score(spans, values, seed), owners
+
+
+def timeline_suffix(path: Path) -> str:
+    """The scored timeline's extension: the input's own, or .otio for a raw video."""
+    suffix = path.suffix.lower()
+    return ".otio" if suffix in VIDEO_SUFFIXES else suffix
 
 
 def samples_for(duration_frames: int, rate: Fraction) -> int:

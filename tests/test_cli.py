@@ -65,6 +65,7 @@ def test_default_mood_is_announced(capsys, timeline_file, tmp_path):
         (lambda d: _write(d / "junk.otio", bytes(range(256)) * 4), "junk.otio"),
         (lambda d: _write(d / "cut.xml", b"<xmeml><sequence><name>x"), "cut.xml"),
         (lambda d: _write(d / "clip.mp4", b"\x00\x00"), "clip.mp4"),
+        (lambda d: d / "missing.mov", "missing.mov"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(capsys, tmp_path, make, message):

@@ -202,3 +202,22 @@ def test_moods_come_from_the_footage_when_it_is_reachable(tmp_path):
     options = ScoreOptions(out=tmp_path / "o2", video=video, emotion="joy", render=False)
     report = json.loads((score(path, options).out_dir / "report.json").read_text())
     assert {s["mood_source"] for s in report["scenes"]} == {"cli"}
+
+
+def test_a_raw_video_is_scored_on_its_detected_cuts(tmp_path):
+    from emsync_core.video.synth import Segment, write_video
+
+    calm = Segment(3.0, brightness=0.25, saturation=0.15, hue=110, speed=0, loudness_db=-42)
+    wild = Segment(3.0, brightness=0.8, saturation=0.9, hue=20, speed=12, audio="bursts",
+                   loudness_db=-12, onsets_per_s=6)  # fmt: skip
+    video = tmp_path / "rushes.mp4"
+    write_video(video, [calm, wild, calm], fps=24)
+    result = score(video, ScoreOptions(out=tmp_path / "out", render=False, progress=False))
+    report = json.loads((result.out_dir / "report.json").read_text())
+    assert [c["frame"] for c in report["cuts"]] == [72, 144]
+    assert report["duration_frames"] == 216
+    assert all(c["error_ms"] < 1.0 and c["new_harmony"] for c in report["cuts"])
+    assert {s["mood_source"] for s in report["scenes"]} == {"video"}
+    written = otio.adapters.read_from_file(str(result.out_dir / "rushes.scored.otio"))
+    assert [m.name for m in written.tracks.markers] == ["cut", "cut"]
+    assert [t.name for t in written.audio_tracks()] == ["EMSYNC Score"]

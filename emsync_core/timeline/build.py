@@ -1,10 +1,15 @@
-"""Make a simple OTIO timeline from a cut list: for the demo, the benchmarks and tests."""
+"""Timelines made from cut lists: for raw videos, the demo, the benchmarks and tests."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
 
 import opentimelineio as otio
+
+from .edit import Edit, Scene
 
 
 def timeline_from_cuts(
@@ -42,3 +47,43 @@ def timeline_from_cuts(
         )
     timeline.tracks.append(track)
     return timeline
+
+
+def video_timeline(
+    video: Path, duration: int, rate: Fraction, cuts: Sequence[int]
+) -> tuple[Edit, otio.schema.Timeline]:
+    """The `Edit` and OTIO timeline of a raw video whose cuts were detected from the picture.
+
+    The timeline holds the whole video as one clip (it is one file, so its shots are not
+    separate clips) with a "cut" marker on every detected cut, so an editor can see them.
+    """
+    spans = list(itertools.pairwise([0, *cuts, duration]))
+    url = video.resolve().as_uri()
+    scenes = tuple(
+        Scene(i, a, b, f"{video.name} shot {i + 1}", str(video.resolve()), float(a / rate))
+        for i, (a, b) in enumerate(spans)
+    )
+    edit = Edit(
+        name=video.stem,
+        rate=rate,
+        duration=duration,
+        cuts=tuple(cuts),
+        scenes=scenes,
+        media_paths=(str(video.resolve()),),
+        source_path=str(video),
+    )
+    fps = float(rate)
+    whole = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, fps), otio.opentime.RationalTime(duration, fps)
+    )
+    timeline = otio.schema.Timeline(name=video.stem)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    reference = otio.schema.ExternalReference(target_url=url, available_range=whole)
+    track.append(otio.schema.Clip(name=video.name, media_reference=reference, source_range=whole))
+    for frame in cuts:
+        at = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(frame, fps), otio.opentime.RationalTime(0, fps)
+        )
+        timeline.tracks.markers.append(otio.schema.Marker(name="cut", marked_range=at))
+    timeline.tracks.append(track)
+    return edit, timeline

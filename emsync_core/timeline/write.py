@@ -130,6 +130,9 @@ def write_scored(
     if timeline is None:
         timeline = _reload(edit, source)
     wanted, messages = _target(edit, source, fmt)
+    # Written files must read back as the timeline handed in; for a raw video that is not
+    # `edit` (its cuts were detected from the picture and the timeline holds one clip).
+    reference = _edit_of(timeline, edit)
 
     prepared = copy.deepcopy(timeline)
     base = source.parent if source is not None else Path.cwd()
@@ -145,7 +148,7 @@ def write_scored(
     problems: list[str] = []
     for ext in dict.fromkeys((wanted, _FALLBACK)):
         target = out_path.with_name(stem + ext)
-        problem = _try_write(scored, target, ext, edit, audio_path, audio_file)
+        problem = _try_write(scored, target, ext, reference, audio_path, audio_file)
         if problem is None:
             written.append(target)
             main_label = _WRITERS[ext][1]
@@ -265,6 +268,12 @@ def _atomic(target: Path, write) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
+
+
+def _edit_of(timeline: otio.schema.Timeline, edit: Edit) -> Edit:
+    from emsync_core.timeline.read import edit_from_timeline
+
+    return edit_from_timeline(timeline, source_path=edit.source_path)
 
 
 def _verify(path: Path, edit: Edit) -> None:
