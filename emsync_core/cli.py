@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="estimate each scene's emotion from the footage")
     emotion_analyze.configure_parser(p)
 
+    from .emotion import train_emotion
+
+    p = sub.add_parser("train-emotion", help="fit the emotion analysis on your labelled clips")
+    train_emotion.configure_parser(p)
+
     p = sub.add_parser("render", help="render a MIDI file to a mastered 48 kHz WAV")
     p.add_argument("midi", type=Path)
     p.add_argument("--soundfont", type=Path)

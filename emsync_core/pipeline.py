@@ -26,6 +26,7 @@ from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, resolve_moods
+from .emotion.train_emotion import load_user_head
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
@@ -159,7 +160,7 @@ def moods_for(
     """
     single = options.emotion and Path(options.emotion).suffix.lower() != ".json"
     if analysed is None and options.analyze and not single:
-        found = analyze_edit(edit, video=options.video, media_root=options.media_root)
+        found = analyze_edit(edit, options.video, options.media_root, head=load_user_head())
         if any(m is not None for m in found):
             default = SceneMood(*DEFAULT_VA, "default")
             analysed = [m if m is not None else default for m in found]
@@ -175,12 +176,13 @@ def read_video(path: Path) -> tuple[Edit, otio.schema.Timeline, list[SceneMood]]
     duration = round(Fraction(info.duration_s).limit_denominator(10**6) * rate)
     if duration <= 0:
         raise EmsyncError(f"The video '{path}' has no frames to score.")
-    spans, moods = analyze_video(path)
+    spans, moods = analyze_video(path, head=load_user_head())
     cuts = sorted({round(Fraction(s.start_s).limit_denominator(10**6) * rate) for s in spans[1:]})
     cuts = [c for c in cuts if 0 < c < duration]
     edit, timeline = video_timeline(path, duration, rate, cuts)
     if len(moods) != len(edit.scenes):  # cuts merged by rounding to frames: re-analyse per scene
-        moods = [m or SceneMood(*DEFAULT_VA, "default") for m in analyze_edit(edit, video=path)]
+        found = analyze_edit(edit, video=path, head=load_user_head())
+        moods = [m or SceneMood(*DEFAULT_VA, "default") for m in found]
     return edit, timeline, moods
 
 
