@@ -14,6 +14,7 @@ precision/recall of the detected cuts within one frame, per AdaptiveDetector thr
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import subprocess
@@ -110,9 +111,9 @@ def peak_rss_mb(path: Path) -> float:
 
 def bench_speed(seconds: float, sizes: list[tuple[int, int]], folder: Path) -> list[str]:
     rows = [
-        "| size | video s | scenes | analyse s | RTF (x real time) | decode-only RTF "
-        "| peak RSS MB (own process) |",
-        "|---|---|---|---|---|---|---|",
+        "| size | video s | scenes | analyse s | RTF (x real time) | RTF without faces "
+        "| decode-only RTF | peak RSS MB (own process) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     rng = np.random.default_rng(1)
     for w, h in sizes:
@@ -122,11 +123,55 @@ def bench_speed(seconds: float, sizes: list[tuple[int, int]], folder: Path) -> l
         t = time.perf_counter()
         duration, scenes = analyze_video_detailed(path)
         wall = time.perf_counter() - t
+        t = time.perf_counter()
+        analyze_video_detailed(path, faces=False)
+        wall_nf = time.perf_counter() - t
         rows.append(
             f"| {w}x{h} | {duration:.1f} | {len(scenes)} | {wall:.2f} | {duration / wall:.1f} | "
-            f"{duration / dec:.1f} | {peak_rss_mb(path):.0f} |"
+            f"{duration / wall_nf:.1f} | {duration / dec:.1f} | {peak_rss_mb(path):.0f} |"
         )
         print(rows[-1], flush=True)
+    return rows
+
+
+def bench_faces(repeats: int = 10) -> list[str]:
+    """Per face-sampled frame (1 per second): Haar detection at 400 px + mini-Xception on the
+    two largest faces, on a frame with a real face (scikit-image's astronaut.png, public
+    domain, scaled into a 720p/1080p frame) and on a frame without one."""
+    import cv2
+
+    from emsync_core.emotion.face import FaceAnalyzer, expression_model
+
+    spec = importlib.util.find_spec("skimage")
+    src = None
+    if spec is not None and spec.submodule_search_locations:
+        p = Path(next(iter(spec.submodule_search_locations))) / "data" / "astronaut.png"
+        src = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) if p.is_file() else None
+    analyzer = FaceAnalyzer()
+    rows = ["| frame | faces | ms per face-sampled frame |", "|---|---|---|"]
+    model = expression_model()
+    crops = np.zeros((1, 64, 64), np.uint8)
+    model.predict(crops)
+    t = time.perf_counter()
+    for _ in range(repeats * 5):
+        model.predict(crops)
+    fer_ms = (time.perf_counter() - t) / (repeats * 5) * 1000
+    for w, h in [(1280, 720), (1920, 1080)]:
+        frames = {"flat grey": np.full((h, w), 110, np.uint8)}
+        if src is not None:
+            img = frames["flat grey"].copy()
+            img[:, w // 4 : w // 4 + h] = cv2.resize(src, (h, h))  # face ~ 19 % of the height
+            frames["astronaut portrait"] = img
+        for name, img in frames.items():
+            n = analyzer(img).count
+            t = time.perf_counter()
+            for _ in range(repeats):
+                analyzer(img)
+            ms = (time.perf_counter() - t) / repeats * 1000
+            rows.append(f"| {w}x{h} {name} | {n} | {ms:.1f} |")
+            print(rows[-1], flush=True)
+    rows.append(f"| mini-Xception alone (numpy), per face | | {fer_ms:.1f} |")
+    print(rows[-1], flush=True)
     return rows
 
 
@@ -142,6 +187,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if not args.no_speed:
+            bench_faces()
             bench_speed(args.seconds, [(1280, 720), (1920, 1080)], folder)
         ths = [float(x) for x in args.thresholds.split(",")]
         if args.cut_videos:

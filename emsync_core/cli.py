@@ -56,7 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         "[-1, 1] (write --emotion=-0.5,0.2 when V is negative), or a JSON file of per-scene "
         "values",
     )
-    p.add_argument("--engine", choices=["arranger"], default="arranger", help="music engine")
+    p.add_argument(
+        "--engine",
+        choices=["arranger", "transformer"],
+        default="arranger",
+        help="music engine: the rule-based arranger, or the EMSYNC transformer (experimental)",
+    )
+    p.add_argument(
+        "--unconstrained",
+        action="store_true",
+        help="transformer: do not force a chord on every cut (for evaluation)",
+    )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
@@ -102,10 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     from .music import corpus as music_corpus
+    from .music import train as music_train
 
-    p = sub.add_parser("train", help="build a training corpus (model training comes later)")
+    p = sub.add_parser(
+        "train",
+        help="build a training corpus (--build-corpus) or train the transformer on one (--corpus)",
+    )
     music_corpus.configure_parser(p)
-    p.set_defaults(func=music_corpus.run)
+    music_train.configure_parser(p, out=False)  # --out is shared with --build-corpus
+    p.set_defaults(func=cmd_train)
 
     from resolve_plugin import install as resolve_install
 
@@ -149,6 +164,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         video=args.video,
         media_root=args.media_root,
         analyze=not args.no_analyze,
+        unconstrained=args.unconstrained,
     )
     result = score(args.input, options)
     for message in result.messages:
@@ -172,6 +188,13 @@ def print_summary(result) -> None:
             print(f"  {name:<8} {path}")
     if "wav" in result.files:
         print(f"Listen: play '{result.files['wav']}' (any audio player), or import it in your NLE.")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .music import corpus as music_corpus
+    from .music import train as music_train
+
+    return music_corpus.run(args) if args.build_corpus else music_train.run(args)
 
 
 def cmd_cuts(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from .timeline.write import write_scored
 from .video.frames import probe
 
 SAMPLE_RATE = 48_000
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # Stems, mix and mastering buffers are all held in memory: a 57-minute timeline peaked at
 # 19.7 GB (benchmarks/results/score.md). Longer renders would not fit a 24 GB machine, so
 # they are refused up front instead of crashing late; streaming the render would lift this.
@@ -63,6 +64,7 @@ class ScoreOptions:
     video: Path | None = None  # one file holding the whole timeline, for mood analysis
     media_root: Path | None = None  # where moved media can be found, by file name
     analyze: bool = True  # estimate moods from the footage when it can be reached
+    unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -104,7 +106,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
-            result = arrange(plan, options.seed)
+            result = compose(plan, options)
 
         with _staging(out_dir, options.force) as staging:
             files = {"midi": staging / "score.mid"}
@@ -149,6 +151,25 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         stages.close()
     final_files = {name: out_dir / p.relative_to(staging) for name, p in files.items()}
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
+
+
+def compose(plan: ScorePlan, options: ScoreOptions) -> Score:
+    """Run the chosen engine on the plan."""
+    if options.engine == "arranger":
+        return arrange(plan, options.seed)
+    if options.engine != "transformer":
+        raise EmsyncError(f"Unknown engine '{options.engine}': use arranger or transformer.")
+    from .music.generate import generate
+    from .music.model import EmsyncTransformer
+
+    if not (WEIGHTS_DIR / "model.safetensors").is_file():
+        raise EmsyncError(
+            f"No transformer weights in '{WEIGHTS_DIR}' (model.safetensors). Train them with "
+            "`emsync train --corpus DIR --out RUN` and copy the best model there, or use "
+            "--engine arranger."
+        )
+    model = EmsyncTransformer.load(WEIGHTS_DIR)
+    return generate(plan, model, options.seed, constrained=not options.unconstrained)
 
 
 def moods_for(

@@ -40,6 +40,11 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="a JSON emotion head (e.g. fitted on your labelled clips) instead of the default",
     )
     p.add_argument("--no-smooth", action="store_true", help="do not smooth adjacent scenes")
+    p.add_argument(
+        "--no-faces",
+        action="store_true",
+        help="skip face detection and facial expressions (a little faster)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -57,16 +62,17 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise EmsyncError(f"'{path}' does not exist.")
     smooth = not args.no_smooth
+    faces = not getattr(args, "no_faces", False)
     try:
         if path.suffix.lower() in VIDEO_SUFFIXES:
-            duration, scenes = analyze_video_detailed(path, head, smooth)
+            duration, scenes = analyze_video_detailed(path, head, smooth, faces)
             missing = 0
             spans = [(sc.start_s, sc.end_s) for sc in scenes]
         else:
             from ..timeline import read
 
             edit = read(path, rate=args.rate, timeline=args.timeline)
-            result = analyze_edit_detailed(edit, args.video, args.media_root, head, smooth)
+            result = analyze_edit_detailed(edit, args.video, args.media_root, head, smooth, faces)
             duration = edit.duration_s
             missing = sum(1 for r in result if r is None)
             scenes = result

@@ -8,6 +8,11 @@ other weights (e.g. fitted to labelled clips with `fit_head`) can be saved as JS
 
 Adjacent scenes are smoothed only as far as their features agree, so a real change of mood at
 a cut is kept while a short, unreliable scene leans on similar neighbours.
+
+Faces: where the footage shows faces, their mean expression (face.py, mini-Xception on FER2013)
+is blended into the head's probabilities with a weight that grows with face presence and the
+expression's certainty, at most FACE_WEIGHT (a face's expression is often not the scene's
+emotion, so the picture/sound head keeps the larger share; docs/emotion.md).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ..video import frames as vframes
-from ..video.scenes import Span, analyse_pass, spans_from_cuts
+from ..video.scenes import ADAPTIVE_THRESHOLD, MIN_SCENE_S, CutDetector, Span, spans_from_cuts
+from .face import FaceAnalyzer, face_probs_ekman, faces_available
 from .features import frame_stats, scene_features
 from .mapping import CLASSES, SceneMood, va_from_probs
 
@@ -81,6 +87,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "neutral": {"bias": 1.0, "speech": 0.8, "extremity": -2.0},
 }  # fmt: skip
 DEFAULT_TEMPERATURE = 1.5
+FACE_WEIGHT = 0.35  # the most a scene's faces can move its probabilities (presence 1, certain)
 
 
 @dataclass
@@ -147,6 +154,26 @@ def standardise(features: dict[str, float | None]) -> np.ndarray:
     return np.append(z_arr, extremity)
 
 
+def face_weight(features: dict[str, float | None]) -> float:
+    """Blend weight of the faces' mean expression: FACE_WEIGHT x presence x min(1, 0.4 +
+    certainty), certainty = 1 - normalised entropy of the mean face probabilities."""
+    presence = features.get("face_presence")
+    p = face_probs_ekman(features, CLASSES)
+    if not presence or p is None:
+        return 0.0
+    certainty = 1.0 - float(-(p * np.log(p + 1e-12)).sum()) / math.log(len(p))
+    return FACE_WEIGHT * float(presence) * min(1.0, 0.4 + max(certainty, 0.0))
+
+
+def blend_faces(p: np.ndarray, features: dict[str, float | None]) -> np.ndarray:
+    """Head probabilities mixed with the scene's mean face expression (unchanged without)."""
+    w = face_weight(features)
+    if w <= 0:
+        return p
+    q = (1.0 - w) * p + w * face_probs_ekman(features, CLASSES)
+    return q / q.sum()
+
+
 def fit_head(
     features: Sequence[dict[str, float | None]],
     labels: Sequence[str],
@@ -210,7 +237,10 @@ def classify_scenes(
     """Probabilities, V/A and confidence per scene (None where `feats` is None)."""
     head = head or EmotionHead.default()
     zs = [standardise(f) if f is not None else None for f in feats]
-    raw = [head.probs(z) if z is not None else None for z in zs]
+    raw = [
+        blend_faces(head.probs(z), f) if z is not None else None
+        for z, f in zip(zs, feats, strict=True)
+    ]
     probs = smooth_probs(spans, zs, raw) if smooth else raw
     out: list[SceneAnalysis | None] = []
     for (t0, t1), f, p in zip(spans, feats, probs, strict=True):
@@ -266,10 +296,12 @@ def analyze_edit_detailed(
     media_root: str | os.PathLike | None = None,
     head: EmotionHead | None = None,
     smooth: bool = True,
+    faces: bool = True,
 ) -> list[SceneAnalysis | None]:
-    """Per scene of a timeline: analysis from its media, or None where media is unreachable."""
+    """Per scene of a timeline: analysis from its media, or None where media is unreachable.
+    `faces=False` skips face detection and expressions (face features stay None)."""
     sources = vframes.resolve_scene_sources(edit, video, media_root)
-    samples = vframes.collect_sources(sources, frame_fn=frame_stats)
+    samples = vframes.collect_sources(sources, frame_fn=frame_stats, face_fn=_face_fn(faces))
     cuts = list(edit.cut_seconds)
     total = edit.duration_s
     spans, feats = [], []
@@ -285,19 +317,38 @@ def analyze_edit(
     video: str | os.PathLike | None = None,
     media_root: str | os.PathLike | None = None,
     head: EmotionHead | None = None,
+    faces: bool = True,
 ) -> list[SceneMood | None]:
     """One SceneMood (source "video") per scene, None where its media cannot be reached."""
     return [
         a.mood() if a is not None else None
-        for a in analyze_edit_detailed(edit, video, media_root, head)
+        for a in analyze_edit_detailed(edit, video, media_root, head, faces=faces)
     ]
 
 
+def _face_fn(faces: bool):
+    return FaceAnalyzer() if faces and faces_available() else None
+
+
+def video_pass(path: str | os.PathLike, faces: bool = True) -> vframes.MediaSamples:
+    """One decoding pass over a raw video: colour samples, motion, audio, detected cuts and
+    (with `faces`) face expressions once per second (as scenes.analyse_pass, plus faces)."""
+    info = vframes.probe(path)
+    det = CutDetector(info.fps, ADAPTIVE_THRESHOLD, MIN_SCENE_S)
+    samples = vframes.collect(path, frame_fn=frame_stats, cut_detector=det, face_fn=_face_fn(faces))
+    extra = [samples.frame_times[k] for k in det.flush() if 0 < k < len(samples.frame_times)]
+    samples.cuts = sorted(set(samples.cuts) | set(float(t) for t in extra))
+    return samples
+
+
 def analyze_video_detailed(
-    path: str | os.PathLike, head: EmotionHead | None = None, smooth: bool = True
+    path: str | os.PathLike,
+    head: EmotionHead | None = None,
+    smooth: bool = True,
+    faces: bool = True,
 ) -> tuple[float, list[SceneAnalysis]]:
     """(duration, per detected scene analysis) of a raw video, in one decoding pass."""
-    samples = analyse_pass(path, frame_fn=frame_stats)
+    samples = video_pass(path, faces)
     duration = max(samples.end_s, samples.info.duration_s)
     spans = spans_from_cuts(samples.cuts, duration)
     feats = [
@@ -310,8 +361,8 @@ def analyze_video_detailed(
 
 
 def analyze_video(
-    path: str | os.PathLike, head: EmotionHead | None = None
+    path: str | os.PathLike, head: EmotionHead | None = None, faces: bool = True
 ) -> tuple[list[Span], list[SceneMood]]:
     """Scene spans (detected cuts) and one SceneMood per span for a raw video file."""
-    _, analyses = analyze_video_detailed(path, head)
+    _, analyses = analyze_video_detailed(path, head, faces=faces)
     return [Span(a.start_s, a.end_s) for a in analyses], [a.mood() for a in analyses]

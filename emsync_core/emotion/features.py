@@ -6,7 +6,9 @@ fraction of dark pixels (low-key lighting), saturation, colourfulness (Hasler & 
 difference between consecutive decoded frames (cuts and flashes clipped). Editing: shot length
 and the cut rate in a +-15 s neighbourhood. Sound: RMS loudness (dBFS), its spread over
 100 ms frames (sudden stingers), spectral centroid, spectral-flux onset rate, and a crude
-speech-presence share (voiced-band energy with syllable-rate modulation).
+speech-presence share (voiced-band energy with syllable-rate modulation). Faces (face.py, from
+the same pass, 1 frame per second): share of those frames with a face and the mean expression
+probabilities of the two largest faces.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from scipy.signal import find_peaks, medfilt
 
 from ..video.frames import MediaSamples
+from .face import FACE_FEATURES, face_features
 
 FEATURES = (
     "brightness",
@@ -35,6 +38,7 @@ FEATURES = (
     "spectral_centroid_hz",
     "onset_rate",
     "speech",
+    *FACE_FEATURES,
 )
 
 FRAME_STATS = ("brightness", "contrast", "low_key", "saturation", "colourfulness", "warmth")
@@ -202,4 +206,6 @@ def scene_features(
         aud = audio_features(samples.audio, samples.audio_rate)
         if aud:
             out.update(aud)
+        if len(samples.face_times):
+            out.update(face_features(samples.faces))
     return out

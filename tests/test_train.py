@@ -1,0 +1,100 @@
+"""Training: loss falls, checkpoints resume exactly, the CLI options parse."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from emsync_core.music import events, train
+from emsync_core.music.arranger import arrange
+from emsync_core.music.corpus import build_corpus
+from emsync_core.music.model import EmsyncTransformer, ModelConfig
+from emsync_core.music.plan import plan_score
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    """A small corpus made from arranger scores (no music21 parsing: fast)."""
+    folder = tmp_path_factory.mktemp("midi")
+    for i in range(6):
+        plan = plan_score(
+            [(0.0, 5.0 + i % 3), (5.0 + i % 3, 12.0)], [(0.6 - 0.2 * i, 0.3), (-0.4, -0.2)], i
+        )
+        arrange(plan, i).midi.write(str(folder / f"piece{i}.mid"))
+    out = tmp_path_factory.mktemp("corpus")
+    build_corpus([str(folder)], out, workers=1, val_percent=40.0, progress=False)
+    return out
+
+
+def _cfg(**kw) -> train.TrainConfig:
+    base = dict(
+        steps=6,
+        batch_size=2,
+        seq_len=64,
+        warmup=2,
+        lr=2e-3,
+        eval_every=3,
+        ckpt_every=3,
+        eval_batches=1,
+        model=ModelConfig(n_layer=2, n_head=2, d_model=32, block_size=66, dropout=0.1),
+    )
+    base.update(kw)
+    return train.TrainConfig(**base)
+
+
+def test_windows_and_weights(corpus_dir):
+    from emsync_core.music.corpus import Corpus
+
+    cfg = _cfg()
+    sampler = train.WindowSampler(Corpus(corpus_dir), "train", cfg, np.random.default_rng(0))
+    batch = sampler.batch(8, True)
+    assert batch["tokens"].shape == (8, 64) and batch["offsets"].shape == (8, 64)
+    assert set(batch["tokens"][:, 0].tolist()) <= {
+        events.START,
+        events.LESS_INSTRUMENTS,
+        events.MORE_INSTRUMENTS,
+    }
+    w = train.target_weights(torch.tensor([events.CHORD, events.START, 300, events.PAD]), 10.0)
+    assert w.tolist() == [10.0, 0.0, 1.0, 0.0]
+    assert train.lr_at(0, cfg) < train.lr_at(1, cfg) == cfg.lr
+    assert train.lr_at(cfg.steps, cfg) == pytest.approx(cfg.min_lr)
+
+
+def test_loss_falls_and_resume_is_exact(corpus_dir, tmp_path):
+    torch.manual_seed(0)
+    # Straight through: 6 steps, a checkpoint at 3.
+    full = train.train(corpus_dir, tmp_path / "a", _cfg(), progress=False)
+    history = json.loads((tmp_path / "a" / "log.json").read_text())
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) == 6 and np.isfinite(losses).all()
+    # Stopped at 3, then resumed to 6: the same steps 4-6.
+    train.train(corpus_dir, tmp_path / "b", _cfg(steps=3), progress=False)
+    resumed = train.train(corpus_dir, tmp_path / "b", _cfg(steps=6), resume=True, progress=False)
+    assert resumed["step"] == 6
+    again = json.loads((tmp_path / "b" / "log.json").read_text())
+    assert [h["loss"] for h in again if "loss" in h] == losses
+    assert resumed["last_loss"] == full["last_loss"]
+    for name in ("model.safetensors", "model.json", "loss.png", "checkpoint/state.json"):
+        assert (tmp_path / "a" / name).exists(), name
+    model = EmsyncTransformer.load(tmp_path / "a")
+    assert model.config.d_model == 32
+    with pytest.raises(Exception, match="--resume"):
+        train.train(corpus_dir, tmp_path / "a", _cfg(), progress=False)
+
+
+def test_loss_falls_on_a_tiny_corpus(corpus_dir, tmp_path):
+    torch.manual_seed(0)
+    cfg = _cfg(steps=40, warmup=5, eval_every=40, ckpt_every=40, augment=False, cond_drop=0.0)
+    train.train(corpus_dir, tmp_path / "run", cfg, progress=False)
+    history = json.loads((tmp_path / "run" / "log.json").read_text())
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert np.mean(losses[-5:]) < np.mean(losses[:3]) - 1.0  # nats
+
+
+def test_cli_options():
+    p = argparse.ArgumentParser()
+    train.configure_parser(p)
+    args = p.parse_args(["--corpus", "c", "--out", "r", "--steps", "5", "--resume"])
+    assert args.steps == 5 and args.resume and str(args.corpus) == "c"
