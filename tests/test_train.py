@@ -98,3 +98,10 @@ def test_cli_options():
     train.configure_parser(p)
     args = p.parse_args(["--corpus", "c", "--out", "r", "--steps", "5", "--resume"])
     assert args.steps == 5 and args.resume and str(args.corpus) == "c"
+
+
+def test_bigram_baseline_beats_unigram_on_music(corpus_dir):
+    from emsync_core.music.corpus import Corpus
+
+    corpus = Corpus(corpus_dir)
+    assert 0 < train.bigram_nll(corpus) < train.unigram_nll(corpus)
