@@ -37,7 +37,7 @@ from .timeline import Edit, Marker, read_with_timeline
 from .timeline.build import video_timeline
 from .timeline.timebase import exact_rate
 from .timeline.write import write_scored
-from .video.frames import probe
+from .video.frames import VIDEO_SUFFIXES, probe
 
 SAMPLE_RATE = 48_000
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -45,7 +45,6 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # 19.7 GB (benchmarks/results/score.md). Longer renders would not fit a 24 GB machine, so
 # they are refused up front instead of crashing late; streaming the render would lift this.
 MAX_RENDER_S = 3600
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".mxf", ".webm"}
 
 
 @dataclass(frozen=True)

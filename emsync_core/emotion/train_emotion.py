@@ -21,10 +21,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import EmsyncError
+from ..video.frames import VIDEO_SUFFIXES
 from .classify import EmotionHead, analyze_video_detailed, fit_head, standardise
 from .mapping import CLASSES
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".mxf", ".webm"}
 ALIASES = {
     "angry": "anger",
     "disgusted": "disgust",
