@@ -70,6 +70,7 @@ from .plan import ScorePlan
 from .score import ChordEvent, Score, new_midi
 
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
+MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
 MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
 
 # Stems group by layer: "<layer> - <sound>".
@@ -319,7 +320,7 @@ def generate(
             step_logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
         logits = step_logits
 
-    return _to_score(plan, tokens, cuts, set(hard_steps) | {0}, end, seed)
+    return _to_score(plan, tokens, cuts, set(hard_steps) | {0}, end, seed, constrained)
 
 
 # ---------------------------------------------------------------------------------------
@@ -333,6 +334,7 @@ def _to_score(
     hard_steps: set[int],
     end: int,
     seed: int,
+    release_at_cuts: bool = True,
 ) -> Score:
     anchors = sorted({0: 0.0, **{s: t for s, t in cuts}, end: plan.duration_s}.items())
     xs = np.array([a for a, _ in anchors], dtype=float)
@@ -342,6 +344,7 @@ def _to_score(
         return float(np.interp(step, xs, ys))
 
     decoded = events.decode_events(tokens)
+    boundaries = sorted(hard_steps)
     chord_steps = sorted(set(decoded.chords))
     chord_set = set(chord_steps)
     midi = new_midi()
@@ -358,8 +361,15 @@ def _to_score(
         velocity = 80
         if start in chord_set and group != DRUMS:
             velocity = 120 if group in (KEYS, GUITAR) else 100
+        # A note the model never released would drone on for minutes: cap its length, and
+        # under the constraint end it at the next cut, so no chord rings over a cut.
+        stop = min(stop, end, start + MAX_NOTE_STEPS)
+        if release_at_cuts:
+            k = bisect.bisect_right(boundaries, start)
+            if k < len(boundaries):
+                stop = min(stop, boundaries[k])
         instruments[group].notes.append(
-            pretty_midi.Note(velocity, pitch, seconds(start), seconds(min(stop, end)))
+            pretty_midi.Note(velocity, pitch, seconds(start), seconds(stop))
         )
     midi.instruments = [instruments[g] for g in sorted(instruments)]
 
