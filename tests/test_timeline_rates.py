@@ -61,8 +61,6 @@ def test_rate_and_start_timecode(tmp_path, label, ext, adapter):
 
 @pytest.mark.parametrize("fcm", ["DROP FRAME", "NON-DROP FRAME"])
 def test_edl_drop_and_non_drop_2997(tmp_path, fcm):
-    if fcm == "NON-DROP FRAME":
-        pytest.xfail("known gap: a 29.97 NDF EDL's timecodes are read as drop-frame")
     tc = "01:00:00;00" if fcm == "DROP FRAME" else "01:00:00:00"
     path = tmp_path / "d.edl"
     sep = ";" if fcm == "DROP FRAME" else ":"

@@ -28,6 +28,8 @@ from emsync_core.timeline.timebase import exact_rate, timecode, to_frames
 _RATE_SAMPLE = 500
 
 PathLike = str | os.PathLike[str]
+# Timeline metadata key: whether its timecodes count drop-frame (set from an EDL's FCM line).
+DROP_FRAME_KEY = "emsync_drop_frame"
 
 
 # --------------------------------------------------------------------------- public API
@@ -137,7 +139,7 @@ def edit_from_timeline(
         duration=duration,
         cuts=tuple(s.start for s in spans[1:]),
         scenes=scenes,
-        start_timecode=timecode(record_start, rate),
+        start_timecode=timecode(record_start, rate, timeline.metadata.get(DROP_FRAME_KEY)),
         markers=tuple(markers),
         transitions=tuple(s.transition for s in spans[1:] if s.transition is not None),
         media_paths=tuple(dict.fromkeys(s.media_path for s in scenes if s.media_path)),
@@ -247,6 +249,14 @@ def _read_edl(p: Path, rate: float | None) -> tuple[otio.schema.Timeline, list[s
 
 
 def _parse_edl(text: str, rate: Fraction, strict: bool) -> otio.schema.Timeline:
+    timeline = _parse_edl_text(text, rate, strict)
+    fcm = re.search(r"^\s*FCM:\s*(NON-DROP|DROP)\s+FRAME", text, re.IGNORECASE | re.MULTILINE)
+    if fcm:  # the EDL's own word on how its timecodes count
+        timeline.metadata[DROP_FRAME_KEY] = fcm.group(1).upper() == "DROP"
+    return timeline
+
+
+def _parse_edl_text(text: str, rate: Fraction, strict: bool) -> otio.schema.Timeline:
     return otio.adapters.read_from_string(
         text, adapter_name="cmx_3600", rate=float(rate), ignore_timecode_mismatch=not strict
     )

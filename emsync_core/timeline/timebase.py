@@ -66,10 +66,17 @@ def to_seconds(t: otio.opentime.RationalTime) -> Fraction:
     return Fraction(t.value) / exact_rate(t.rate)
 
 
-def timecode(frame: int, rate: Fraction) -> str:
-    """SMPTE timecode for `frame`; rates SMPTE does not define get non-drop HH:MM:SS:FF."""
+def timecode(frame: int, rate: Fraction, drop_frame: bool | None = None) -> str:
+    """SMPTE timecode for `frame`; rates SMPTE does not define get non-drop HH:MM:SS:FF.
+
+    `drop_frame` None lets OTIO infer it from the rate (29.97 and 59.94 count drop-frame);
+    an EDL says which it uses in its FCM line, and that wins.
+    """
     try:
-        return otio.opentime.to_timecode(otio.opentime.RationalTime(frame, float(rate)))
+        rt = otio.opentime.RationalTime(frame, float(rate))
+        if drop_frame is None:
+            return otio.opentime.to_timecode(rt)
+        return otio.opentime.to_timecode(rt, float(rate), drop_frame)
     except (ValueError, otio.exceptions.OTIOError):
         fps = max(1, round(rate))
         seconds, ff = divmod(frame, fps)
