@@ -63,3 +63,10 @@ def test_unconstrained_does_not_force_chords(model):
     ]
     assert not all(aligned)  # an untrained model does not hit cuts by itself
     assert abs(score.midi.get_end_time() - plan.duration_s) < 1e-6
+
+
+def test_repetition_guard_heats_only_long_streaks():
+    from emsync_core.music.generate import heated
+
+    assert heated(1.3, 0) == heated(1.3, 3) == 1.3
+    assert 1.3 < heated(1.3, 7) < heated(1.3, 30)

@@ -41,6 +41,7 @@ on (learned absolute positions cannot be shifted in place; perf-notes.md).
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,8 +123,11 @@ def sample(
     temperature: float,
     top_p: float,
     generator: torch.Generator,
-) -> int:
-    """One token from `logits` (V,): masked, divided by `temperature`, nucleus `top_p`."""
+) -> tuple[int, int]:
+    """One token from `logits` (V,): masked, divided by `temperature`, nucleus `top_p`.
+
+    Also returns how many tokens the nucleus kept (the repetition guard watches it).
+    """
     logits = logits.float().masked_fill(~allowed, float("-inf")) / max(temperature, 1e-6)
     probs = torch.softmax(logits, dim=-1)
     sorted_p, order = torch.sort(probs, descending=True)
@@ -131,7 +135,14 @@ def sample(
     keep = (torch.cumsum(sorted_p, dim=-1) - sorted_p) < top_p
     sorted_p = torch.where(keep, sorted_p, torch.zeros_like(sorted_p))
     choice = torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=generator)
-    return int(order[choice])
+    return int(order[choice]), int(keep.sum())
+
+
+def heated(temperature: float, streak: float) -> float:
+    """The paper's guard against loops: when the nucleus keeps collapsing to one or two
+    tokens (`streak` counts that, halving otherwise), the temperature rises
+    logarithmically: T * (1 + max(0, log((streak + 1) / 4)) * 0.4)."""
+    return temperature * (1 + max(0.0, math.log((streak + 1) / 4)) * 0.4)
 
 
 class _Decoder:
@@ -217,6 +228,7 @@ def generate(
     at_step = 0  # tokens emitted since time last moved
     bar_at_step = False
     phase = "free"  # or "need_chord" / "need_notes" at a hard boundary under the constraint
+    streak = 0.0  # how long the nucleus has kept only one or two tokens (see `heated`)
     chord_step = -1  # step of the last forced <CHORD>
     attack: set[int] = set()  # pitch classes struck at `chord_step`
     before: set[int] = set()  # pitch classes sounding just before `chord_step`
@@ -255,7 +267,8 @@ def generate(
                 missing = before - attack
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
-        token = sample(logits, allowed, temperature, top_p, generator)
+        token, kept = sample(logits, allowed, heated(temperature, streak), top_p, generator)
+        streak = streak + 1 if kept <= 2 else streak / 2
 
         # -- clamp time shifts: never past the next cut (constrained) or the end
         if _is_shift(token):
