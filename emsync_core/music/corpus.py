@@ -441,7 +441,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="build a training corpus from MIDI folders/files and/or 'music21' "
         f"(or 'music21:{','.join(MUSIC21_SUBCORPORA)}')",
     )
-    p.add_argument("--out", type=Path, help="corpus folder (re-running finishes or reuses it)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="with --build-corpus: the corpus folder (re-running finishes or reuses it); "
+        "with --corpus: the training run folder",
+    )
     p.add_argument(
         "--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes to use"
     )
