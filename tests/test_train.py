@@ -105,3 +105,17 @@ def test_bigram_baseline_beats_unigram_on_music(corpus_dir):
 
     corpus = Corpus(corpus_dir)
     assert 0 < train.bigram_nll(corpus) < train.unigram_nll(corpus)
+
+
+def test_resume_without_steps_keeps_the_runs_own_length(corpus_dir, tmp_path):
+    import argparse
+
+    p = argparse.ArgumentParser()
+    train.configure_parser(p)
+    tiny = ["--layers", "1", "--heads", "2", "--d-model", "16", "--seq-len", "32"]
+    common = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "run"), "--threads", "1"]
+    opts = ["--batch-size", "2", "--eval-every", "2", "--ckpt-every", "2", "--warmup", "1"]
+    assert train.run(p.parse_args([*common, *tiny, *opts, "--steps", "2"])) == 0
+    assert train.run(p.parse_args([*common, *opts, "--resume"])) == 0
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 2 and state["train_config"]["steps"] == 2

@@ -490,7 +490,12 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
     if out:
         p.add_argument("--out", type=Path, help="run folder (checkpoint, weights, log, plot)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
-    p.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"optimizer steps in all (default {d.steps}; a resumed run keeps its own)",
+    )
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--seq-len", type=int, default=d.seq_len)
     p.add_argument("--grad-accum", type=int, default=d.grad_accum)
@@ -514,8 +519,12 @@ def run(args: argparse.Namespace) -> int:
         raise EmsyncError(f"{args.corpus} is not a built corpus (no manifest.json)")
     if args.threads:
         torch.set_num_threads(args.threads)
+    steps = args.steps
+    state = Path(args.out) / "checkpoint" / "state.json"
+    if steps is None and args.resume and state.exists():
+        steps = json.loads(state.read_text())["train_config"]["steps"]
     cfg = TrainConfig(
-        steps=args.steps,
+        steps=steps if steps is not None else TrainConfig().steps,
         batch_size=args.batch_size,
         seq_len=args.seq_len,
         grad_accum=args.grad_accum,
