@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..video import frames as vframes
-from ..video.scenes import ADAPTIVE_THRESHOLD, MIN_SCENE_S, CutDetector, Span, spans_from_cuts
+from ..video.scenes import Span, analyse_pass, spans_from_cuts
 from .face import FaceAnalyzer, face_probs_ekman, faces_available
 from .features import frame_stats, scene_features
 from .mapping import CLASSES, SceneMood, va_from_probs
@@ -330,17 +330,6 @@ def _face_fn(faces: bool):
     return FaceAnalyzer() if faces and faces_available() else None
 
 
-def video_pass(path: str | os.PathLike, faces: bool = True) -> vframes.MediaSamples:
-    """One decoding pass over a raw video: colour samples, motion, audio, detected cuts and
-    (with `faces`) face expressions once per second (as scenes.analyse_pass, plus faces)."""
-    info = vframes.probe(path)
-    det = CutDetector(info.fps, ADAPTIVE_THRESHOLD, MIN_SCENE_S)
-    samples = vframes.collect(path, frame_fn=frame_stats, cut_detector=det, face_fn=_face_fn(faces))
-    extra = [samples.frame_times[k] for k in det.flush() if 0 < k < len(samples.frame_times)]
-    samples.cuts = sorted(set(samples.cuts) | set(float(t) for t in extra))
-    return samples
-
-
 def analyze_video_detailed(
     path: str | os.PathLike,
     head: EmotionHead | None = None,
@@ -348,7 +337,7 @@ def analyze_video_detailed(
     faces: bool = True,
 ) -> tuple[float, list[SceneAnalysis]]:
     """(duration, per detected scene analysis) of a raw video, in one decoding pass."""
-    samples = video_pass(path, faces)
+    samples = analyse_pass(path, frame_fn=frame_stats, face_fn=_face_fn(faces))
     duration = max(samples.end_s, samples.info.duration_s)
     spans = spans_from_cuts(samples.cuts, duration)
     feats = [

@@ -18,9 +18,7 @@ expression probabilities of the (up to) two largest. `face_features` averages th
 
 from __future__ import annotations
 
-import json
 import math
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +26,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from ..safetensors_io import read_raw
 
 FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # FER label -> EMSYNC class (mapping.CLASSES order: anger disgust fear joy sadness surprise neutral)
@@ -50,19 +50,14 @@ _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
 
 
 def load_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(tensors, metadata) of a safetensors file, read with numpy alone (no pickle, no code)."""
-    data = Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    meta = header.pop("__metadata__", {}) or {}
-    base = 8 + n
-    out = {}
-    for name, spec in header.items():
-        a, b = spec["data_offsets"]
-        dtype = _DTYPES[spec["dtype"]]
-        arr = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"), count=(b - a) //
-                            np.dtype(dtype).itemsize, offset=base + a)  # fmt: skip
-        out[name] = arr.reshape(spec["shape"]).astype(np.float32)
+    """(tensors as float32 arrays, metadata) of a safetensors file, read with numpy alone."""
+    raw, meta = read_raw(path)
+    out = {
+        name: np.frombuffer(data, dtype=np.dtype(_DTYPES[dtype]).newbyteorder("<"))
+        .reshape(shape)
+        .astype(np.float32)
+        for name, (dtype, shape, data) in raw.items()
+    }
     return out, meta
 
 

@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..safetensors_io import read_raw
 from .events import VOCAB_SIZE
 
 MAX_OFFSET_S = 8.0  # paper: `max_seconds_to_chord`
@@ -113,20 +114,14 @@ def save_safetensors(
 
 def load_safetensors(path: Path | str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(tensors, metadata) from a safetensors file."""
-    blob = Path(path).read_bytes()
-    (size,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8 : 8 + size])
-    metadata = header.pop("__metadata__", {}) or {}
-    base = 8 + size
+    raw, metadata = read_raw(path)
     out: dict[str, torch.Tensor] = {}
-    for name, info in header.items():
-        start, end = info["data_offsets"]
-        dtype = _FROM_NAME[info["dtype"]]
-        if end == start:  # frombuffer rejects an empty buffer
-            out[name] = torch.zeros(info["shape"], dtype=dtype)
+    for name, (dtype_name, shape, data) in raw.items():
+        dtype = _FROM_NAME[dtype_name]
+        if not data:  # frombuffer rejects an empty buffer
+            out[name] = torch.zeros(shape, dtype=dtype)
             continue
-        raw = torch.frombuffer(bytearray(blob[base + start : base + end]), dtype=torch.uint8)
-        out[name] = raw.view(dtype).reshape(info["shape"])
+        out[name] = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(dtype).reshape(shape)
     return out, metadata
 
 

@@ -64,13 +64,17 @@ def analyse_pass(
     frame_fn=None,
     adaptive_threshold: float = ADAPTIVE_THRESHOLD,
     min_scene_s: float = MIN_SCENE_S,
+    face_fn=None,
 ) -> MediaSamples:
-    """One pass over a whole video: samples, motion, audio and detected cut times."""
+    """One pass over a whole video: samples, motion, audio, detected cut times and (with
+    `face_fn`) faces."""
     from .frames import probe
 
     info = probe(path)
     det = CutDetector(info.fps, adaptive_threshold, min_scene_s)
-    samples = collect(path, sample_fps=sample_fps, frame_fn=frame_fn, cut_detector=det)
+    samples = collect(
+        path, sample_fps=sample_fps, frame_fn=frame_fn, cut_detector=det, face_fn=face_fn
+    )
     extra = [samples.frame_times[k] for k in det.flush() if 0 < k < len(samples.frame_times)]
     samples.cuts = sorted(set(samples.cuts) | set(float(t) for t in extra))
     return samples
