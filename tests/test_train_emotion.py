@@ -62,3 +62,20 @@ def test_a_broken_saved_head_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("EMSYNC_EMOTION_HEAD", str(bad))
     with pytest.raises(EmsyncError, match="train-emotion"):
         load_user_head()
+
+
+def test_analyze_uses_the_fitted_head(labelled, tmp_path, monkeypatch, capsys):
+    clip = next((labelled / "sad").glob("*.mp4"))
+    assert main(["analyze", str(clip), "--json", "--no-faces"]) == 0
+    default = json.loads(capsys.readouterr().out)["scenes"][0]["probs"]
+    # A head that always says joy, saved where train-emotion saves it, changes the answer.
+    head = EmotionHead.default()
+    head.weights[:] = 0
+    head.bias[:] = -10
+    head.bias[3] = 10  # CLASSES[3] == "joy"
+    path = tmp_path / "head.json"
+    head.to_json(path)
+    monkeypatch.setenv("EMSYNC_EMOTION_HEAD", str(path))
+    assert main(["analyze", str(clip), "--json", "--no-faces"]) == 0
+    fitted = json.loads(capsys.readouterr().out)["scenes"][0]["probs"]
+    assert fitted["joy"] > 0.9 > default["joy"]
