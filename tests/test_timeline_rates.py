@@ -46,8 +46,6 @@ def build(rate: float) -> otio.schema.Timeline:
     [(".otio", "otio_json"), (".xml", "fcp_xml"), (".fcpxml", "fcpx_xml"), (".edl", "cmx_3600")],
 )
 def test_rate_and_start_timecode(tmp_path, label, ext, adapter):
-    if ext == ".fcpxml" and label in ("23.976", "29.97", "48", "59.94"):
-        pytest.xfail("otio-fcpx-xml-adapter 1.0.0 writes a frameDuration its reader rejects")
     stored, exact = RATES[label]
     path = tmp_path / f"r{ext}"
     otio.adapters.write_to_file(build(stored), str(path), adapter)

@@ -18,7 +18,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from emsync_core.errors import TimelineError
-from emsync_core.timeline import edl, formats
+from emsync_core.timeline import adapter_fixes, edl, formats
 from emsync_core.timeline.edit import Edit, Scene
 from emsync_core.timeline.markers import collect_markers
 from emsync_core.timeline.picture import Span, media_path, source_offset_s, visible_spans
@@ -182,6 +182,7 @@ def _read_with_adapter(
     p: Path, target: Path, fmt: formats.Format, rate: float | None
 ) -> otio.core.SerializableObject:
     kwargs = {fmt.rate_argument: float(rate)} if rate is not None and fmt.rate_argument else {}
+    adapter_fixes.install()
     try:
         text = _recoded(target) if fmt.adapter in _TEXT_ADAPTERS else None
         if text is not None:

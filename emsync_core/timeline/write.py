@@ -23,7 +23,7 @@ from pathlib import Path, PureWindowsPath
 import opentimelineio as otio
 
 from emsync_core.errors import OutputError, TimelineError
-from emsync_core.timeline import formats
+from emsync_core.timeline import adapter_fixes, formats
 from emsync_core.timeline.edit import Edit
 
 SCORE_TRACK = "EMSYNC Score"
@@ -232,6 +232,7 @@ def _try_write(
     timeline = scored if ext == ".otio" else _conformed(scored, ext)
 
     def write(tmp: Path) -> None:
+        adapter_fixes.install()
         if ext in (".otioz", ".otiod"):
             _write_bundle(timeline, tmp, adapter, audio_path, audio_file)
         elif ext == ".xges":
