@@ -164,3 +164,19 @@ def test_voice_leading_moves_little():
 def test_minor_key_has_a_major_dominant():
     assert Key(9, "minor").degree(5).symbol == "E"
     assert Key(9, "minor").degree(5, seventh=True).symbol == "E7"
+
+
+def test_alignment_tells_a_repeated_chord_from_a_new_one():
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    keys = pretty_midi.Instrument(program=0)
+    chords = [(0.0, 1.0, (60, 64, 67)), (1.0, 2.0, (48, 64, 67, 72)), (2.0, 3.0, (53, 57, 60))]
+    for start, end, pitches in chords:  # C, C again (new voicing), then F
+        keys.notes += [pretty_midi.Note(80, p, start, end) for p in pitches]
+    midi.instruments.append(keys)
+    second, third, missing = measure_alignment(midi, [1.0005, 2.0, 5.0])
+    assert second.onset_s == 1.0 and second.pitch_classes == (0, 4, 7)
+    assert not second.new_harmony
+    assert third.new_harmony and third.pitch_classes == (5, 9, 0)
+    assert missing.onset_s is None and missing.error_ms is None

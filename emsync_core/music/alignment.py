@@ -6,6 +6,8 @@ what the engine claims it did.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,20 +36,24 @@ def measure_alignment(
         key=lambda n: n.start,
     )
     starts = np.array([n.start for n in notes])
-    results = []
+    attacks: list[tuple[float, float, tuple[int, ...]] | None] = []
     for cut in cuts_s:
         lo, hi = np.searchsorted(starts, [cut - search_s, cut + search_s])
-        best: CutAlignment | None = None
+        found = None
         for onset in sorted(set(starts[lo:hi]), key=lambda t: abs(t - cut)):
             attack = [n for n in notes[lo:hi] if abs(n.start - onset) <= _ATTACK_WINDOW_S]
             pcs = _bass_first(attack)
             if len(pcs) >= 3:
-                onset = float(onset)
-                before = _sounding(notes, onset - 0.01)
-                best = CutAlignment(cut, onset, abs(onset - cut) * 1000, pcs, set(pcs) != before)
+                found = (cut, float(onset), pcs)
                 break
-        results.append(best or CutAlignment(cut, None, None, (), False))
-    return results
+        attacks.append(found)
+    before = _sounding(notes, [a[1] - 0.01 for a in attacks if a is not None])
+    return [
+        CutAlignment(cut, None, None, (), False)
+        if a is None
+        else CutAlignment(cut, a[1], abs(a[1] - cut) * 1000, a[2], set(a[2]) != before[a[1] - 0.01])
+        for cut, a in zip(cuts_s, attacks, strict=True)
+    ]
 
 
 def _bass_first(attack: list[pretty_midi.Note]) -> tuple[int, ...]:
@@ -59,5 +65,19 @@ def _bass_first(attack: list[pretty_midi.Note]) -> tuple[int, ...]:
     return tuple(pcs)
 
 
-def _sounding(notes: list[pretty_midi.Note], t: float) -> set[int]:
-    return {n.pitch % 12 for n in notes if n.start <= t < n.end}
+def _sounding(notes: list[pretty_midi.Note], times: list[float]) -> dict[float, set[int]]:
+    """Pitch classes sounding (start <= t < end) at each time, in one sweep over the notes,
+    which are sorted by start: a long timeline has thousands of cuts and 100k+ notes."""
+    sounding: dict[float, set[int]] = {}
+    ending: list[tuple[float, int]] = []  # heap of (end, pitch class) of started notes
+    active: Counter[int] = Counter()
+    i = 0
+    for t in sorted(set(times)):
+        while i < len(notes) and notes[i].start <= t:
+            heapq.heappush(ending, (notes[i].end, notes[i].pitch % 12))
+            active[notes[i].pitch % 12] += 1
+            i += 1
+        while ending and ending[0][0] <= t:
+            active[heapq.heappop(ending)[1]] -= 1
+        sounding[t] = {pc for pc, n in active.items() if n > 0}
+    return sounding
