@@ -358,12 +358,12 @@ FCPX_MARKERS = [
     # name: frame derived from the FCPXML (30 fps)
     ("Marker 1", 180),  # on IMG_0715 (offset 0, start 0) at 6s
     ("Marker 5", 660),  # on lane-1 IMG_0513 at 20s, marker 2s
-    ("Marker 2", 840),  # lane -1 IMG_0513: 20s + 0.983s + 7.039s = 840.7, adapter rounds each
+    ("Marker 2", 841),  # lane -1 IMG_0513: 20s + 0.983s + 7.039s = 840.7
+    ("Marker 9", 1096),  # on the <gap> at 30s (start 3600s): 30s + 6.525s = 1095.8
     ("Marker 4", 1937),  # IMG_0740 at 1785, start 15 f, marker 167 f: 1785 + 152
     ("Marker 7", 2400),  # ref-clip at 80s, start 109 f, marker 109 f
     ("Marker 8", 2714),  # same ref-clip, marker 14.1s = 423 f: 2400 + 314
     # Marker 3 (1.947s) lies before its clip's start (3.572s): outside the used part.
-    # Marker 9 sits on a <gap>; the fcpx adapter drops markers on gaps.
 ]
 
 
@@ -374,7 +374,10 @@ def test_fcpx_markers(timeline_fixtures, name):
     assert [n for n, _ in got] == [n for n, _ in FCPX_MARKERS]
     for (_, frame), (_, expected) in zip(got, FCPX_MARKERS, strict=True):
         assert abs(frame - expected) <= 1
-    assert all(m.scope == "clip" for m in edit.markers)
+    # On the picture clip showing at that moment; else (a gap, audio) on the timeline.
+    scopes = {m.name: m.scope for m in edit.markers}
+    assert scopes["Marker 1"] == scopes["Marker 4"] == scopes["Marker 7"] == "clip"
+    assert scopes["Marker 9"] == "timeline"
 
 
 def test_fcpx_library_picks_first_and_lists_others(timeline_fixtures):

@@ -18,18 +18,16 @@ from pathlib import Path
 import opentimelineio as otio
 
 from emsync_core.errors import TimelineError
-from emsync_core.timeline import adapter_fixes, edl, formats
+from emsync_core.timeline import adapter_fixes, edl, fcpxml, formats
 from emsync_core.timeline.edit import Edit, Scene
 from emsync_core.timeline.markers import collect_markers
 from emsync_core.timeline.picture import Span, media_path, source_offset_s, visible_spans
-from emsync_core.timeline.timebase import exact_rate, timecode, to_frames
+from emsync_core.timeline.timebase import DROP_FRAME_KEY, exact_rate, timecode, to_frames
 
 # How many items to look at when a timeline does not state its rate.
 _RATE_SAMPLE = 500
 
 PathLike = str | os.PathLike[str]
-# Timeline metadata key: whether its timecodes count drop-frame (set from an EDL's FCM line).
-DROP_FRAME_KEY = "emsync_drop_frame"
 
 
 # --------------------------------------------------------------------------- public API
@@ -185,6 +183,8 @@ def _read_with_adapter(
     adapter_fixes.install()
     try:
         text = _recoded(target) if fmt.adapter in _TEXT_ADAPTERS else None
+        if fmt.adapter == "fcpx_xml":  # read by EMSYNC itself: see fcpxml.py for why
+            return fcpxml.read_fcpxml(document_text(target))
         if text is not None:
             return otio.adapters.read_from_string(text, adapter_name=fmt.adapter, **kwargs)
         return otio.adapters.read_from_file(str(target), adapter_name=fmt.adapter, **kwargs)
@@ -198,6 +198,12 @@ def _read_with_adapter(
 _TEXT_ADAPTERS = {"otio_json", "fcp_xml", "fcpx_xml", "xges", "ale"}
 _XML_DECLARED = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9_.:-]+)["']""")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def document_text(p: Path) -> str:
+    """A text timeline file as Unicode (UTF-16, Latin-1 and declared encodings decoded)."""
+    text = _recoded(p)
+    return text if text is not None else p.read_text(encoding="utf-8")
 
 
 def _recoded(p: Path) -> str | None:

@@ -12,6 +12,10 @@ from functools import lru_cache
 
 import opentimelineio as otio
 
+# Timeline metadata key: whether its timecodes count drop-frame (from an EDL FCM line or an
+# FCPXML tcFormat).
+DROP_FRAME_KEY = "emsync_drop_frame"
+
 _NTSC_BASES = (24, 30, 48, 60, 120)
 # 23.98 (the coarsest rounding in the wild) is 0.0040 away from 24000/1001; 24 is 0.024 away.
 _NTSC_TOLERANCE = 0.005

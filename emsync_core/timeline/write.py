@@ -23,7 +23,7 @@ from pathlib import Path, PureWindowsPath
 import opentimelineio as otio
 
 from emsync_core.errors import OutputError, TimelineError
-from emsync_core.timeline import adapter_fixes, formats
+from emsync_core.timeline import adapter_fixes, fcpxml, formats
 from emsync_core.timeline.edit import Edit
 
 SCORE_TRACK = "EMSYNC Score"
@@ -148,7 +148,9 @@ def write_scored(
     problems: list[str] = []
     for ext in dict.fromkeys((wanted, _FALLBACK)):
         target = out_path.with_name(stem + ext)
-        problem = _try_write(scored, target, ext, reference, audio_path, audio_file)
+        problem = _try_write(
+            scored, target, ext, reference, audio_path, audio_file, _fcpxml_source(source, ext)
+        )
         if problem is None:
             written.append(target)
             main_label = _WRITERS[ext][1]
@@ -226,14 +228,20 @@ def _try_write(
     edit: Edit,
     audio_path: Path,
     audio_file: Path | str | None,
+    fcpxml_source: str | None = None,
 ) -> str | None:
-    """Write and verify `target`; None when it worked, else what went wrong (nothing left)."""
+    """Write and verify `target`; None when it worked, else what went wrong (nothing left).
+    `fcpxml_source`: the input FCPXML document, which gets the score added in place."""
     adapter, _, kwargs = _WRITERS[ext]
     timeline = scored if ext == ".otio" else _conformed(scored, ext)
 
     def write(tmp: Path) -> None:
         adapter_fixes.install()
-        if ext in (".otioz", ".otiod"):
+        if fcpxml_source is not None:
+            url = next(_score_clips(scored)).media_reference.target_url
+            text = fcpxml.add_score(fcpxml_source, url, edit.duration, project=edit.name)
+            tmp.write_text(text, encoding="utf-8")
+        elif ext in (".otioz", ".otiod"):
             _write_bundle(timeline, tmp, adapter, audio_path, audio_file)
         elif ext == ".xges":
             text = otio.adapters.write_to_string(timeline, adapter)
@@ -250,6 +258,20 @@ def _try_write(
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"{_WRITERS[ext][1]} writer: {detail[:200]}"
     return None
+
+
+def _fcpxml_source(source: Path | None, ext: str) -> str | None:
+    """The input document when FCPXML goes back out as FCPXML: the score is added to it
+    rather than the timeline rebuilt by OTIO's writer, which loses what OTIO cannot hold."""
+    if ext != ".fcpxml" or source is None:
+        return None
+    from emsync_core.timeline.read import document_text
+
+    try:
+        fmt, target = formats.detect(source)
+        return document_text(target) if fmt.adapter == "fcpx_xml" else None
+    except (TimelineError, OSError, UnicodeDecodeError):
+        return None
 
 
 def _atomic(target: Path, write) -> None:

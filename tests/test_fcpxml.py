@@ -1,0 +1,234 @@
+"""EMSYNC's own FCPXML reader and score writer (emsync_core/timeline/fcpxml.py).
+
+The document below is built the way Final Cut Pro 10.6+ writes projects (FCPXML 1.10,
+media in <media-rep>, a 01:00:00:00 start at 23.976 fps) and uses every story element an
+editor meets: connected clips, a disabled one, a title, a transition, a multicam clip, a
+synchronized clip, a secondary storyline hanging past its anchor, and a compound clip. The
+expected cuts are worked out by hand in the comments.
+"""
+
+# ruff: noqa: E501 (the document below is laid out as Final Cut Pro writes it, one element a line)
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import pytest
+
+from emsync_core.timeline import fcpxml, read, read_with_timeline
+from emsync_core.timeline.write import SCORE_TRACK, write_scored
+
+START = 86400  # 01:00:00:00 at 23.976 NDF, in frames
+
+
+def t(frames: int) -> str:
+    """`frames` at 23.976 fps as an FCPXML time."""
+    return f"{frames * 1001}/24000s" if frames else "0s"
+
+
+def at(frame: int) -> str:
+    """Timeline frame `frame` (from the first frame) in the sequence's time."""
+    return t(START + frame)
+
+
+def asset(n: int, video: bool = True) -> str:
+    ext = "mov" if video else "wav"
+    return (
+        f'<asset id="a{n}" name="A00{n}" start="0s" duration="{t(24000)}" '
+        f'hasVideo="{int(video)}" hasAudio="1" format="r1">'
+        f'<media-rep kind="original-media" src="file:///Volumes/Media/A00{n}.{ext}"/></asset>'
+    )
+
+
+DOC = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" name="FFVideoFormat1080p2398" frameDuration="1001/24000s"/>
+    {asset(1)}{asset(2)}{asset(3)}{asset(4)}{asset(5, video=False)}
+    <effect id="e1" name="Basic Title" uid=".../Basic Title.moti"/>
+    <effect id="e2" name="Cross Dissolve" uid="FxPlug:4731E73A"/>
+    <media id="m1" name="Multicam">
+      <multicam format="r1">
+        <mc-angle name="Cam A" angleID="A"><asset-clip ref="a1" offset="0s" duration="{t(9000)}"/></mc-angle>
+        <mc-angle name="Cam B" angleID="B"><asset-clip ref="a3" offset="0s" duration="{t(9000)}"/></mc-angle>
+      </multicam>
+    </media>
+    <media id="m2" name="Compound">
+      <sequence format="r1" duration="{t(112)}">
+        <spine>
+          <asset-clip ref="a1" offset="0s" duration="{t(12)}"/>
+          <asset-clip ref="a4" offset="{t(12)}" duration="{t(100)}"/>
+        </spine>
+      </sequence>
+    </media>
+  </resources>
+  <library>
+    <event name="Day 1">
+      <project name="Cut 3">
+        <sequence format="r1" duration="{t(360)}" tcStart="{at(0)}" tcFormat="NDF">
+          <spine>
+            <!-- 0-48 A001, its local time starting at media frame 24 -->
+            <asset-clip ref="a1" offset="{at(0)}" name="Wide" start="{t(24)}" duration="{t(48)}">
+              <!-- 12-24: a cutaway connected above (local 36 = timeline 12) -->
+              <asset-clip ref="a2" lane="1" offset="{t(36)}" name="Cutaway" start="{t(100)}" duration="{t(12)}"/>
+              <!-- disabled: never seen -->
+              <asset-clip ref="a3" lane="2" offset="{t(54)}" name="Off" duration="{t(6)}" enabled="0"/>
+              <marker start="{t(60)}" duration="{t(1)}" value="hit" note="door slams"/>
+            </asset-clip>
+            <!-- 48-72 a title on the storyline -->
+            <title ref="e1" offset="{at(48)}" name="Opening" start="{t(86486)}" duration="{t(24)}">
+              <text>EMSYNC</text>
+            </title>
+            <!-- 72-120 A002 -->
+            <asset-clip ref="a2" offset="{at(72)}" name="Close" start="{t(500)}" duration="{t(48)}"/>
+            <!-- a dissolve centred on 120 -->
+            <transition name="Cross Dissolve" offset="{at(108)}" duration="{t(24)}">
+              <filter-video ref="e2" name="Cross Dissolve"/>
+            </transition>
+            <!-- 120-168 multicam: camera B's picture, camera A's sound -->
+            <mc-clip ref="m1" offset="{at(120)}" name="Multicam" start="{t(300)}" duration="{t(48)}">
+              <mc-source angleID="A" srcEnable="audio"/>
+              <mc-source angleID="B" srcEnable="video"/>
+            </mc-clip>
+            <!-- 168-216 synchronized clip: A004 picture, A005 sound below -->
+            <sync-clip offset="{at(168)}" name="Synced" start="{t(0)}" duration="{t(48)}">
+              <asset-clip ref="a4" offset="0s" duration="{t(48)}"/>
+              <asset-clip ref="a5" lane="-1" offset="0s" duration="{t(48)}"/>
+            </sync-clip>
+            <!-- 216-264 a gap carrying a secondary storyline (216-240 A001, 240-276 A002):
+                 it hangs 12 frames over the next clip, so the cut is at 276, not 264 -->
+            <gap offset="{at(216)}" name="Gap" start="3600s" duration="{t(48)}">
+              <spine lane="1" offset="3600s">
+                <asset-clip ref="a1" offset="0s" name="Story 1" duration="{t(24)}"/>
+                <asset-clip ref="a2" offset="{t(24)}" name="Story 2" duration="{t(36)}"/>
+              </spine>
+            </gap>
+            <!-- 264-324 A003 (seen from 276) -->
+            <asset-clip ref="a3" offset="{at(264)}" name="Reverse" duration="{t(60)}"/>
+            <!-- 324-360 a compound clip: A001 for 12 frames, then A004 -->
+            <ref-clip ref="m2" offset="{at(324)}" name="Compound" duration="{t(36)}"/>
+          </spine>
+        </sequence>
+      </project>
+    </event>
+  </library>
+</fcpxml>
+"""
+
+CUTS = (12, 24, 48, 72, 120, 168, 216, 240, 276, 324, 336)
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = tmp_path / "cut3.fcpxml"
+    path.write_text(DOC, encoding="utf-8")
+    return path
+
+
+def test_cuts_of_a_final_cut_pro_project(project):
+    edit = read(project)
+    assert edit.rate == Fraction(24000, 1001)
+    assert edit.start_timecode == "01:00:00:00"
+    assert edit.duration == 360
+    assert edit.cuts == CUTS
+    names = [s.name for s in edit.scenes]
+    assert names[:5] == ["Wide", "Cutaway", "Wide", "Opening", "Close"]
+    assert names[5] == "Multicam" and edit.scenes[5].media_path == "/Volumes/Media/A003.mov"
+    assert edit.scenes[6].media_path == "/Volumes/Media/A004.mov"
+    assert names[7:10] == ["Story 1", "Story 2", "Reverse"]
+    assert [s.media_path for s in edit.scenes[10:]] == [
+        "/Volumes/Media/A001.mov",
+        "/Volumes/Media/A004.mov",
+    ]
+
+
+def test_source_times_markers_and_transitions(project):
+    edit = read(project)
+    # The cutaway starts at media frame 100; the multicam at multicam frame 300.
+    assert edit.scenes[1].source_start_s == pytest.approx(100 * 1001 / 24000)
+    assert edit.scenes[5].source_start_s == pytest.approx(300 * 1001 / 24000)
+    assert edit.scenes[0].source_start_s == pytest.approx(24 * 1001 / 24000)
+    [marker] = edit.markers
+    assert (marker.frame, marker.name, marker.note, marker.scope) == (
+        36,
+        "hit",
+        "door slams",
+        "clip",
+    )
+    assert edit.hit_frames == (36,)
+    [dissolve] = edit.transitions
+    assert (dissolve.cut, dissolve.start, dissolve.end) == (120, 108, 132)
+
+
+def test_score_is_added_to_the_document_and_nothing_else_changes(project, tmp_path):
+    edit, timeline = read_with_timeline(project)
+    wav = tmp_path / "score.wav"
+    written = write_scored(edit, wav, tmp_path / "out" / "cut3.scored.fcpxml", timeline=timeline)
+    main = written.files[0]
+    assert main.suffix == ".fcpxml" and not written.messages
+    back, back_timeline = read_with_timeline(main)
+    assert back.cuts == CUTS and back.duration == 360 and back.markers == edit.markers
+    scores = [
+        tr for tr in back_timeline.tracks if [c.name for c in tr.find_clips()] == [SCORE_TRACK]
+    ]
+    assert len(scores) == 1 and scores[0].kind == "Audio"
+    assert scores[0].range_in_parent().start_time.value == 0
+    assert scores[0].duration().value == 360
+
+    root = ET.fromstring(main.read_text(encoding="utf-8"))
+    [clip] = [c for c in root.iter("asset-clip") if c.get("name") == SCORE_TRACK]
+    assert fcpxml.seconds(clip.get("offset")) == fcpxml.seconds(t(24))  # anchor time at frame 0
+    assert fcpxml.seconds(clip.get("duration")) == fcpxml.seconds(t(360))
+    assert clip.get("lane") == "-2"
+    [rep] = [r for a in root.iter("asset") if a.get("name") == SCORE_TRACK for r in a]
+    assert rep.get("src") == wav.resolve().as_uri()
+
+    # Everything else is the input, element for element.
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.get("name") == SCORE_TRACK:
+                parent.remove(child)
+    original = ET.fromstring(DOC)
+    assert _canonical(root) == _canonical(original)
+
+
+def test_scoring_twice_replaces_the_score(project, tmp_path):
+    once = fcpxml.add_score(DOC, "file:///a/score.wav", 360)
+    twice = fcpxml.add_score(once, "file:///b/score.wav", 360)
+    root = ET.fromstring(twice)
+    assert [a.get("id") for a in root.iter("asset") if a.get("name") == SCORE_TRACK] == ["emsync1"]
+    assert len([c for c in root.iter("asset-clip") if c.get("name") == SCORE_TRACK]) == 1
+    assert "file:///b/score.wav" in twice and "file:///a/score.wav" not in twice
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("<fcpxml version='1.10'><resources/></fcpxml>", "no project"), ("<fcpxml", "malformed")],
+)
+def test_add_score_refuses_what_it_cannot_follow(bad, message):
+    with pytest.raises(fcpxml.FcpxmlError, match=message):
+        fcpxml.add_score(bad, "file:///s.wav", 10)
+
+
+def test_reader_refuses_other_xml():
+    with pytest.raises(fcpxml.FcpxmlError, match="not <fcpxml>"):
+        fcpxml.read_fcpxml("<xmeml version='5'/>")
+
+
+def test_bad_frame_duration_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.fcpxml"
+    path.write_text(DOC.replace('frameDuration="1001/24000s"', 'frameDuration="0s"'), "utf-8")
+    from emsync_core.errors import TimelineError
+
+    with pytest.raises(TimelineError, match="frameDuration"):
+        read(path)
+
+
+def _canonical(element: ET.Element) -> list:
+    """Tags, attributes and text of a tree in document order (whitespace ignored)."""
+    return [
+        (e.tag, sorted(e.attrib.items()), (e.text or "").strip())
+        for e in element.iter()
+        if isinstance(e.tag, str)
+    ]
