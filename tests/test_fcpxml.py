@@ -232,3 +232,15 @@ def _canonical(element: ET.Element) -> list:
         for e in element.iter()
         if isinstance(e.tag, str)
     ]
+
+
+def test_fcpxmld_bundle_reads_and_comes_back_as_fcpxml(tmp_path):
+    bundle = tmp_path / "Cut 3.fcpxmld"
+    bundle.mkdir()
+    (bundle / "Info.fcpxml").write_text(DOC, encoding="utf-8")
+    edit, timeline = read_with_timeline(bundle)
+    assert edit.cuts == CUTS
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "out" / "Cut 3.scored.fcpxmld")
+    assert written.files[0].name == "Cut 3.scored.fcpxml"
+    assert any("one .fcpxml file" in m for m in written.messages)
+    assert read(written.files[0]).cuts == CUTS

@@ -23,7 +23,7 @@ class Format:
 # Extension -> format. Only formats OTIO can *read* with the installed plugins.
 _EDL_NOTE = "the CMX 3600 EDL writer drops audio tracks, so the score cannot travel in an EDL"
 _ALE_NOTE = "an ALE is a clip list, not a timeline, so it cannot hold the score track"
-_BUNDLE_NOTE = "OTIO cannot write an FCPXML bundle folder; a plain .fcpxml file is written"
+_BUNDLE_NOTE = "the bundle comes back as one .fcpxml file, which Final Cut Pro imports the same way"
 
 FORMATS: dict[str, Format] = {
     ".otio": Format("otio_json", "OpenTimelineIO", write_as=".otio"),
