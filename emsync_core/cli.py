@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="transformer: do not force a chord on every cut (for evaluation)",
     )
+    p.add_argument(
+        "--guidance",
+        type=parse_guidance,
+        default=1.0,
+        help="transformer: classifier-free guidance on the mood (1 = off; 3 roughly doubles "
+        "the arousal -> note density effect, see emsync_core/weights/MODEL_CARD.md)",
+    )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
@@ -147,6 +154,17 @@ def parse_rate(text: str) -> float:
     return ntsc.get(round(value, 3), value)
 
 
+def parse_guidance(text: str) -> float:
+    """Guidance weight: 1 is plain sampling, 0 ignores the mood; capped at 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number (e.g. 1 or 3)") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"guidance {text} is outside 0-10 (1 = off)")
+    return value
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from .pipeline import ScoreOptions, score
 
@@ -165,6 +183,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         media_root=args.media_root,
         analyze=not args.no_analyze,
         unconstrained=args.unconstrained,
+        guidance=args.guidance,
     )
     result = score(args.input, options)
     for message in result.messages:

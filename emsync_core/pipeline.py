@@ -64,6 +64,7 @@ class ScoreOptions:
     media_root: Path | None = None  # where moved media can be found, by file name
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
+    guidance: float = 1.0  # transformer only: classifier-free guidance on the mood (1 = off)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -168,7 +169,9 @@ def compose(plan: ScorePlan, options: ScoreOptions) -> Score:
             "--engine arranger."
         )
     model = EmsyncTransformer.load(WEIGHTS_DIR)
-    return generate(plan, model, options.seed, constrained=not options.unconstrained)
+    return generate(
+        plan, model, options.seed, constrained=not options.unconstrained, guidance=options.guidance
+    )
 
 
 def moods_for(

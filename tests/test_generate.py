@@ -70,3 +70,29 @@ def test_repetition_guard_heats_only_long_streaks():
 
     assert heated(1.3, 0) == heated(1.3, 3) == 1.3
     assert 1.3 < heated(1.3, 7) < heated(1.3, 30)
+
+
+def test_guidance_amplifies_the_mood_and_keeps_the_constraint(model):
+    from emsync_core.music import events
+    from emsync_core.music.generate import _Decoder
+
+    tokens = events.sequence_prefix(4, True) + [events.CHORD]
+    offsets = [1.0] * len(tokens)
+    nan = torch.tensor([float("nan")])
+
+    def plain(v: float, a: float) -> torch.Tensor:
+        x, o = torch.tensor([tokens]), torch.tensor([offsets])
+        return model(x, o, torch.tensor([v]), torch.tensor([a]))[0, -1]
+
+    with torch.inference_mode():
+        model.eval()
+        cond = plain(0.7, -0.4)
+        uncond = model(torch.tensor([tokens]), torch.tensor([offsets]), nan, nan)[0, -1]
+        guided = _Decoder(model, guidance=3.0).prefill(tokens, offsets, 0.7, -0.4)
+        assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-4)
+        assert torch.allclose(_Decoder(model).prefill(tokens, offsets, 0.7, -0.4), cond, atol=1e-5)
+
+    plan = _random_plan(2)
+    score = generate(plan, model, seed=2, guidance=3.0)
+    for a in measure_alignment(score.midi, plan.hard_boundaries_s):
+        assert a.error_ms is not None and a.error_ms < 1.0 and a.new_harmony, a

@@ -147,18 +147,34 @@ def heated(temperature: float, streak: float) -> float:
 
 class _Decoder:
     """The model plus its KV cache, fed token by token; re-encodes when the mood changes or
-    the context is full."""
+    the context is full.
 
-    def __init__(self, model: EmsyncTransformer, keep_fraction: float = 0.75) -> None:
+    With `guidance` != 1 it decodes a batch of two, the second row without valence/arousal
+    (the null vectors condition dropout trained), and returns classifier-free guided logits
+    unconditional + guidance * (conditional - unconditional): the model's own idea of what
+    the mood changes, amplified.
+    """
+
+    def __init__(
+        self, model: EmsyncTransformer, keep_fraction: float = 0.75, guidance: float = 1.0
+    ) -> None:
         self.model = model
         self.device = next(model.parameters()).device
-        self.cache = KVCache(model.config, 1, self.device)
+        self.guidance = guidance
+        self.rows = 1 if guidance == 1.0 else 2
+        self.cache = KVCache(model.config, self.rows, self.device)
         self.capacity = model.config.max_tokens
         self.keep = max(2, int(self.capacity * keep_fraction))
         self.instrument_token = events.MORE_INSTRUMENTS
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
-        return torch.tensor([values], dtype=dtype, device=self.device)
+        return torch.tensor([values] * self.rows, dtype=dtype, device=self.device)
+
+    def _guided(self, logits: torch.Tensor) -> torch.Tensor:
+        last = logits[:, -1]
+        if self.rows == 1:
+            return last[0]
+        return last[1] + self.guidance * (last[0] - last[1])
 
     def prefill(
         self, tokens: list[int], offsets: list[float], valence: float, arousal: float
@@ -170,12 +186,13 @@ class _Decoder:
             tokens = [self.instrument_token] + tokens[-(self.keep - 1) :]
             offsets = [offsets[-(self.keep - 1)]] + offsets[-(self.keep - 1) :]
         self.cache.reset()
-        va = torch.tensor([valence], device=self.device)
-        ar = torch.tensor([arousal], device=self.device)
+        nan = float("nan")
+        va = torch.tensor([valence, nan][: self.rows], device=self.device)
+        ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
         logits = self.model(
             self._t(tokens, torch.long), self._t(offsets, torch.float32), va, ar, self.cache
         )
-        return logits[0, -1]
+        return self._guided(logits)
 
     def step(self, token: int, offset: float) -> torch.Tensor | None:
         """Logits after `token`, or None when the cache is full (the caller re-encodes)."""
@@ -184,7 +201,7 @@ class _Decoder:
         logits = self.model(
             self._t([token], torch.long), self._t([offset], torch.float32), cache=self.cache
         )
-        return logits[0, -1]
+        return self._guided(logits)
 
 
 @torch.inference_mode()
@@ -195,8 +212,10 @@ def generate(
     temperature: float = 1.3,
     top_p: float = 0.6,
     constrained: bool = True,
+    guidance: float = 1.0,
 ) -> Score:
-    """A `Score` for `plan` written by `model` (see the module docstring)."""
+    """A `Score` for `plan` written by `model` (see the module docstring). `guidance` > 1
+    strengthens the mood's effect (classifier-free guidance, see `_Decoder`)."""
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
     vocab = _Vocab()
@@ -235,7 +254,7 @@ def generate(
 
     tokens = events.sequence_prefix(4, True)  # <START>, <MORE_INSTRUMENTS>
     offsets = [t_next(0)] * len(tokens)
-    decoder = _Decoder(model)
+    decoder = _Decoder(model, guidance=guidance)
     scene = scene_at(0)
     mood = plan.scenes[scene]
     logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
