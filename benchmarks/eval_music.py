@@ -5,9 +5,11 @@ Usage: .venv/bin/python benchmarks/eval_music.py [--weights DIR] [--plans N] [--
 Prints, per engine: (a) cut alignment: share of cuts with a new chord attack (>= 3 pitch
 classes) within 1 frame (24 fps), 250 ms and 1 s, with and without the transformer's
 constraint; (b) emotion control: major-minus-minor key correlation at valence -0.8 vs +0.8,
-notes per second at arousal -0.8 vs +0.8; (c) generation speed as a real-time factor
-(generation seconds / music seconds). Appends the table, machine and date to
-benchmarks/results/music_eval.md.
+notes per second at arousal -0.8 vs +0.8, and generation seconds / music seconds;
+(c) musical statistics (`emsync_core/music/stats.py`) of the mixed-mood scores of (a), and of
+the training corpus cut to the same length; (d) speed: transformer tokens per second at batch
+1, and the real-time factor of each engine on a 3-minute, 40-cut timeline. Appends the
+tables, machine and date to benchmarks/results/music_eval.md; docs/music-eval.md reads them.
 """
 
 from __future__ import annotations
@@ -17,22 +19,42 @@ import datetime
 import os
 import platform
 import random
+import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import torch
 
+from emsync_core.music import events
 from emsync_core.music.alignment import measure_alignment
 from emsync_core.music.arranger import arrange
-from emsync_core.music.generate import generate
-from emsync_core.music.model import EmsyncTransformer
-from emsync_core.music.plan import plan_score
+from emsync_core.music.corpus import list_sources, process_item
+from emsync_core.music.generate import generate, sample
+from emsync_core.music.model import EmsyncTransformer, KVCache
+from emsync_core.music.plan import ScorePlan, plan_score
+from emsync_core.music.stats import summary
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
 RESULTS = Path(__file__).parent / "results" / "music_eval.md"
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# The shipped checkpoint's training data (weights/MODEL_CARD.md), split as corpus.py does.
+CORPUS = ["music21:bach"]
+VAL_PERCENT = 5.0
+# (c) columns: summary() key, header, format.
+STATS = [
+    ("pitch_class_entropy", "pitch-class entropy (bits)", "{:.2f}"),
+    ("scale_consistency", "scale consistency", "{:.3f}"),
+    ("polyphony", "polyphony", "{:.2f}"),
+    ("note_length_median_s", "note length median (s)", "{:.3f}"),
+    ("note_length_iqr_s", "note length IQR (s)", "{:.3f}"),
+    ("ioi_median_s", "inter-onset median (s)", "{:.3f}"),
+    ("ioi_iqr_s", "inter-onset IQR (s)", "{:.3f}"),
+    ("repetition", "repetition (2 s)", "{:.3f}"),
+    ("notes_per_second", "pitched notes/s", "{:.1f}"),
+]
 
 
 def spans_for(seed: int, seconds: float, n_cuts: int) -> list[tuple[float, float]]:
@@ -40,6 +62,14 @@ def spans_for(seed: int, seconds: float, n_cuts: int) -> list[tuple[float, float
     cuts = sorted(rng.sample(range(24, int(seconds * 24) - 24), n_cuts))
     edges = [0.0, *(c / 24 for c in cuts), seconds]
     return list(zip(edges, edges[1:], strict=False))
+
+
+def mixed_plan(seed: int, seconds: float, n_cuts: int) -> ScorePlan:
+    """A timeline with `n_cuts` random cuts and a random mood per scene."""
+    spans = spans_for(seed, seconds, n_cuts)
+    rng = random.Random(seed)
+    moods = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in spans]
+    return plan_score(spans, moods, seed)
 
 
 def major_minus_minor(midi) -> float:
@@ -69,6 +99,59 @@ def control(engine, args: argparse.Namespace, mood: tuple[float, float], measure
     return float(np.mean(values))
 
 
+def corpus_midis(sources: list[str], seconds: float) -> list[pretty_midi.PrettyMIDI]:
+    """The training pieces of the corpus, cut to their first `seconds`.
+
+    Read exactly as the corpus builder reads them and decoded from its tokens, so this is the
+    music as the model saw it (8 ms grid, octave-folded pitches, unisons merged).
+    """
+    midis = []
+    items, _ = list_sources(sources)
+    for item in items:
+        tokens, record = process_item(item, VAL_PERCENT)
+        if tokens is None or record["split"] != "train":
+            continue
+        midi = events.decode(tokens)
+        for inst in midi.instruments:
+            inst.notes = [n for n in inst.notes if n.start < seconds]
+            for n in inst.notes:
+                n.end = min(n.end, seconds)
+        midis.append(midi)
+    return midis
+
+
+def stats_row(label: str, midis: list[pretty_midi.PrettyMIDI]) -> str:
+    """One table row: the mean of each statistic over `midis`."""
+    values = [summary(m) for m in midis]
+    cells = [fmt.format(np.nanmean([v[key] for v in values])) for key, _, fmt in STATS]
+    return f"| {label} | {' | '.join(cells)} |"
+
+
+@torch.inference_mode()
+def tokens_per_second(model: EmsyncTransformer, n_tokens: int = 1000, runs: int = 3) -> float:
+    """Median over `runs` of tokens/s sampling `n_tokens` one by one with the KV cache.
+
+    Batch 1, after a 2-token prefill, with the sampler generate() uses (T 1.3, top-p 0.6) but
+    without the token masks generate() builds at each step. The context grows from 4 to
+    n_tokens + 4 positions, so this is the mean step cost over that range.
+    """
+    generator = torch.Generator().manual_seed(0)
+    allowed = torch.ones(model.config.vocab_size, dtype=torch.bool)
+    offset = torch.tensor([[2.0]])  # seconds to the next boundary: any value costs the same
+    rates = []
+    for _ in range(runs):
+        cache = KVCache(model.config, 1)
+        prefix = torch.tensor([events.sequence_prefix(4, True)])
+        mood = torch.tensor([0.0])
+        logits = model(prefix, offset.expand(prefix.shape), mood, mood, cache)[0, -1]
+        start = time.perf_counter()
+        for _ in range(n_tokens):
+            token, _ = sample(logits, allowed, 1.3, 0.6, generator)
+            logits = model(torch.tensor([[token]]), offset, cache=cache)[0, -1]
+        rates.append(n_tokens / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
@@ -86,18 +169,18 @@ def main() -> None:
         ),
     }
     rows = []
+    scores: dict[str, list[pretty_midi.PrettyMIDI]] = {}  # the mixed-mood scores, for (c)
     for name, engine in engines.items():
         errors, spent, music = [], 0.0, 0.0
+        scores[name] = []
         for p in range(args.plans):
-            spans = spans_for(p, args.seconds, n_cuts=int(args.seconds / 5))
-            rng = random.Random(p)
-            moods = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in spans]
-            plan = plan_score(spans, moods, p)
+            plan = mixed_plan(p, args.seconds, n_cuts=int(args.seconds / 5))
             start = time.perf_counter()
             score = engine(plan, p)
             spent += time.perf_counter() - start
             music += args.seconds
-            for a in measure_alignment(score.midi, [s for s, _ in spans[1:]]):
+            scores[name].append(score.midi)
+            for a in measure_alignment(score.midi, plan.hard_boundaries_s):
                 ok = a.error_ms is not None and a.new_harmony
                 errors.append(a.error_ms if ok else float("inf"))
         errors = np.array(errors)
@@ -121,6 +204,36 @@ def main() -> None:
     )
     table = "\n".join([header, *rows])
     print(table)
+
+    # (c) musical statistics: the mixed-mood scores above against the corpus
+    corpus = corpus_midis(CORPUS, args.seconds)
+    stats_rows = [stats_row(name, midis) for name, midis in scores.items()]
+    corpus_label = f"corpus ({', '.join(CORPUS)}, {len(corpus)} training pieces)"
+    stats_rows.append(stats_row(corpus_label, corpus))
+    stats_header = (
+        f"| source | {' | '.join(h for _, h, _ in STATS)} |\n| --- |{' --- |' * len(STATS)}"
+    )
+    stats_table = "\n".join([stats_header, *stats_rows])
+    print(f"\n{stats_table}")
+
+    # (d) speed: the bare decode step, then whole engines on a 3-minute, 40-cut timeline.
+    # The machine may be shared: the load average (this script's threads included) says so.
+    load_before = os.getloadavg()[0]
+    speed = tokens_per_second(model)
+    long_plan = mixed_plan(0, 180.0, n_cuts=40)
+    speed_rows = [
+        f"| transformer decode step, batch 1 | {speed:.0f} tokens/s "
+        "(median of 3 runs of 1,000 tokens) |"
+    ]
+    for name, engine in engines.items():
+        start = time.perf_counter()
+        engine(long_plan, 0)
+        rtf = (time.perf_counter() - start) / long_plan.duration_s
+        speed_rows.append(f"| {name}: generation RTF, 180 s timeline, 40 cuts | {rtf:.4f} |")
+    speed_table = "\n".join(["| measure | value |\n| --- | --- |", *speed_rows])
+    load = f"1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    print(f"\n{speed_table}\n({load})")
+
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(f"\n## {datetime.date.today().isoformat()} — {machine}\n\n")
@@ -128,6 +241,13 @@ def main() -> None:
             f"`benchmarks/eval_music.py --plans {args.plans} --seconds {args.seconds:g}` "
             f"with weights from `{args.weights.name}`.\n\n{table}\n"
         )
+        f.write(
+            f"\nMusical statistics, mean per score over the {args.plans} mixed-mood scores "
+            f"above; the corpus row over its training pieces cut to {args.seconds:g} s "
+            f"(`emsync_core/music/stats.py`):\n\n{stats_table}\n"
+        )
+        f.write(f"\nSpeed ({load}; {args.threads} threads of this script count in it):\n")
+        f.write(f"\n{speed_table}\n")
 
 
 if __name__ == "__main__":
