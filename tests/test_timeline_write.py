@@ -53,6 +53,8 @@ FORCED = [
     ("fcpx_example.fcpxml", "otiod"),
     ("gap_test.edl", "aaf"),
     ("transition.otio", "xml"),
+    ("transition.otio", "aaf"),
+    ("dissolve_test.edl", "aaf"),
     ("dissolve_test.edl", "otio"),
 ]
 

@@ -363,7 +363,53 @@ def _conformed(timeline: otio.schema.Timeline, ext: str) -> otio.schema.Timeline
     if timeline.global_start_time is None and ext in (".xml", ".fcpxml"):
         rate = stack.duration().rate
         timeline.global_start_time = otio.opentime.RationalTime(0, rate)
+    if ext == ".aaf":
+        _describe_dissolves(timeline)
     return timeline
+
+
+# The AAF writer only writes transitions that came from an AAF: it copies their effect
+# definition from metadata. Others get a plain dissolve: Avid Media Composer's own video
+# dissolve (the definition pyaaf2's tests copy from Avid files) and the AAF standard mono
+# audio dissolve. Untested in Avid itself.
+_AAF_DISSOLVES = {
+    otio.schema.TrackKind.Video: (
+        "89d9b67e-5584-302d-9abd-8bd330c46841",
+        "VideoDissolve_2",
+        "Picture",
+    ),
+    otio.schema.TrackKind.Audio: (
+        "0c3bea41-fc05-11d2-8a29-0050040ef7d2",
+        "MonoAudioDissolve",
+        "Sound",
+    ),
+}
+
+
+def _describe_dissolves(timeline: otio.schema.Timeline) -> None:
+    for track in timeline.find_children(descended_from_type=otio.schema.Track):
+        identification, name, kind = _AAF_DISSOLVES.get(
+            track.kind, _AAF_DISSOLVES[otio.schema.TrackKind.Video]
+        )
+        for transition in track:
+            if not isinstance(transition, otio.schema.Transition) or "AAF" in transition.metadata:
+                continue
+            transition.metadata["AAF"] = {
+                "PointList": [{"Value": 0, "Time": 0}, {"Value": 1, "Time": 1}],
+                "OperationGroup": {
+                    "Operation": {
+                        "Identification": identification,
+                        "Name": name,
+                        "Description": name,
+                        "IsTimeWarp": False,
+                        "Bypass": 1,
+                        "NumberInputs": 2,
+                        "OperationCategory": "OperationCategory_Effect",
+                        "DataDefinition": {"Name": kind},
+                    }
+                },
+                "CutPoint": int(transition.in_offset.value),
+            }
 
 
 # --------------------------------------------------------------------------- media paths
