@@ -1,6 +1,6 @@
 """Real-time factor of each `emsync score` stage on a generated 3-minute, 40-cut timeline.
 
-Usage: .venv/bin/python benchmarks/bench_score.py [--repeat N]
+Usage: .venv/bin/python benchmarks/bench_score.py [--repeat N] [--engine arranger|transformer]
 Prints stage time / timeline duration (lower is faster; 0.1 means 10x faster than real time)
 and appends the figures, with machine and date, to benchmarks/results/score.md.
 """
@@ -45,13 +45,15 @@ def make_timeline(folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engine", choices=["arranger", "transformer"], default="arranger")
     args = parser.parse_args()
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = make_timeline(Path(tmp))
         for i in range(args.repeat):
             start = time.perf_counter()
-            result = score(path, ScoreOptions(out=Path(tmp) / f"out{i}", progress=False))
+            options = ScoreOptions(out=Path(tmp) / f"out{i}", engine=args.engine, progress=False)
+            result = score(path, options)
             total = time.perf_counter() - start
             timings = json.loads(result.files["report"].read_text())["timings_s"]
             runs.append({**timings, "total": total})
@@ -60,14 +62,16 @@ def main() -> None:
         rtf = statistics.median(r[stage] for r in runs) / DURATION_S
         lines.append(f"| {stage} | {rtf:.4f} |")
     table = "\n".join(lines)
-    print(f"{DURATION_S} s timeline, {N_CUTS} cuts, arranger engine, render included")
+    print(f"{DURATION_S} s timeline, {N_CUTS} cuts, {args.engine} engine, render included")
     print(table)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     stamp = datetime.date.today().isoformat()
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(f"\n## {stamp} — {machine}, Python {platform.python_version()}\n\n")
-        f.write(f"`benchmarks/bench_score.py --repeat {args.repeat}`: {DURATION_S} s timeline, ")
-        f.write(f"{N_CUTS} cuts, arranger, render included.\n\n{table}\n")
+        f.write(
+            f"`benchmarks/bench_score.py --repeat {args.repeat} --engine {args.engine}`: "
+            f"{DURATION_S} s timeline, {N_CUTS} cuts, {args.engine}, render included.\n\n{table}\n"
+        )
 
 
 if __name__ == "__main__":
