@@ -119,3 +119,28 @@ def test_resume_without_steps_keeps_the_runs_own_length(corpus_dir, tmp_path):
     assert train.run(p.parse_args([*common, *opts, "--resume"])) == 0
     state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
     assert state["step"] == 2 and state["train_config"]["steps"] == 2
+
+
+def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
+    p = argparse.ArgumentParser()
+    train.configure_parser(p)
+    tiny = ["--layers", "1", "--heads", "2", "--d-model", "16", "--seq-len", "32"]
+    opts = ["--batch-size", "2", "--eval-every", "2", "--ckpt-every", "2", "--warmup", "1"]
+    first = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "a"), "--threads", "1"]
+    assert train.run(p.parse_args([*first, *tiny, *opts, "--steps", "2"])) == 0
+    base = EmsyncTransformer.load(tmp_path / "a")
+    # The size comes from the weights, whatever the defaults say; step 0 is those weights.
+    second = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "b"), "--threads", "1"]
+    args = p.parse_args([*second, *opts, "--seq-len", "32", "--steps", "0"])
+    args.init = tmp_path / "a"
+    assert train.run(args) == 0
+    started = EmsyncTransformer.load(tmp_path / "b")
+    assert started.config == base.config
+    for (name, a), (_, b) in zip(
+        base.state_dict().items(), started.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    info = json.loads((tmp_path / "b" / "model.json").read_text())
+    assert info["train_config"]["init"] == str(tmp_path / "a")
+    with pytest.raises(Exception, match="model.json"):
+        train.run(p.parse_args([*second, "--init", str(tmp_path), "--out", str(tmp_path / "c")]))

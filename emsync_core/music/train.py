@@ -42,7 +42,7 @@ import shutil
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +78,7 @@ class TrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     bf16_cpu: bool = False  # bf16 autocast on CPU (perf-notes: ~1.6x faster training)
+    init: str | None = None  # weights folder a new run starts from (fine-tuning, continuing)
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -395,6 +396,10 @@ def train(
         step, history = load_checkpoint(ckpt, model, optimizer, rngs)
         if world > 1:  # each rank continues its own stream from a fresh, distinct seed
             rngs["train"] = sampler.rng = np.random.default_rng([cfg.seed, rank, step])
+    elif cfg.init:
+        # A new run from saved weights: the optimizer starts afresh (with its warmup), which
+        # is how a run continues when only the shipped weights survived.
+        model.load_state_dict(EmsyncTransformer.load(cfg.init).state_dict())
 
     # Mixed precision: bf16 autocast on CUDA when supported (no loss scaling needed), fp16
     # with a GradScaler otherwise; optional bf16 autocast on CPU.
@@ -491,6 +496,12 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         p.add_argument("--out", type=Path, help="run folder (checkpoint, weights, log, plot)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
     p.add_argument(
+        "--init",
+        type=Path,
+        help="start a new run from these weights (a folder with model.json and "
+        "model.safetensors, e.g. emsync_core/weights); the model size comes from them",
+    )
+    p.add_argument(
         "--steps",
         type=int,
         default=None,
@@ -539,6 +550,11 @@ def run(args: argparse.Namespace) -> int:
             n_layer=args.layers, n_head=args.heads, d_model=args.d_model, dropout=args.dropout
         ),
     )
+    if args.init is not None:
+        if not (Path(args.init) / "model.json").exists():
+            raise EmsyncError(f"{args.init} holds no model.json: --init needs a weights folder")
+        info = json.loads((Path(args.init) / "model.json").read_text())
+        cfg = replace(cfg, init=str(args.init), model=ModelConfig.from_dict(info["config"]))
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
     summary = train(args.corpus, args.out, cfg, resume=args.resume)
