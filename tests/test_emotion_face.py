@@ -150,3 +150,33 @@ def test_analysis_reports_face_presence_zero(tmp_path):
     _, off = analyze_video_detailed(clip, faces=False)
     assert off[0].features["face_presence"] is None
     assert off[0].probs == pytest.approx(scenes[0].probs)  # no faces: no change
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_faces_found_in_portrait_phone_video(tmp_path, turns):
+    """Phones store portrait video sideways plus a display rotation; faces must be upright."""
+    import av
+
+    from emsync_core.video.frames import full_gray
+
+    path = _astronaut()
+    if path is None:
+        pytest.skip("scikit-image (its bundled astronaut.png) is not installed")
+    upright = cv2.resize(cv2.imread(str(path)), (256, 256))
+    stored = np.ascontiguousarray(np.rot90(upright, -turns))  # what the sensor recorded
+    clip = tmp_path / "portrait.mp4"
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 256, 256, "yuv420p"
+        stream.set_display_rotation(90 * turns)  # counterclockwise, as PyAV reads it back
+        for _ in range(3):
+            frame = av.VideoFrame.from_ndarray(stored, format="bgr24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with av.open(str(clip)) as src:
+        frame = next(src.decode(video=0))
+        assert frame.rotation % 360 == 90 * turns
+        assert FaceAnalyzer()(full_gray(frame)).count == 1
+        assert FaceAnalyzer()(frame.to_ndarray(format="gray")).count == 0  # sideways: missed

@@ -168,10 +168,16 @@ class _Event:
 
 
 def full_gray(frame: av.VideoFrame) -> np.ndarray:
-    """The frame's full-resolution luma as a uint8 array (a view of the Y plane for 4:2:0)."""
+    """The frame's full-resolution luma as a uint8 array, upright as a player shows it (a view
+    of the Y plane for 4:2:0). Phones store portrait video sideways with a rotation flag; the
+    face detector only finds upright faces, so the flag is applied here."""
     if frame.format.name in ("yuv420p", "yuvj420p", "nv12"):
-        return _plane(frame.planes[0])
-    return frame.to_ndarray(format="gray")
+        gray = _plane(frame.planes[0])
+    else:
+        gray = frame.to_ndarray(format="gray")
+    # `rotation`: degrees the display matrix turns the frame counterclockwise, as np.rot90.
+    turns = round((frame.rotation or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray
 
 
 def stream_media(
