@@ -24,8 +24,9 @@ BIN_NAME = "EMSYNC"
 EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
 ENGINES = ("arranger",)
 AUTO_TEXT = (
-    "Auto: moods from timeline markers ('emotion: joy', 'va: 0.2,-0.4'), else the gentle "
-    "neutral default. Video emotion analysis is not built yet."
+    "Auto: each scene's mood is read from its footage (picture, sound, faces); timeline "
+    "markers ('emotion: joy', 'va: 0.2,-0.4') override it; scenes whose media cannot be "
+    "reached get a gentle neutral default."
 )
 CORE_TIMEOUT_S = 1800
 
@@ -36,7 +37,7 @@ class BridgeError(Exception):
 
 @dataclass
 class Options:
-    emotion: str | None = None  # None: markers, else the core's neutral default
+    emotion: str | None = None  # None: markers, else footage analysis, else the default
     engine: str = "arranger"
     seed: int = 0
     soundfont: str | None = None
