@@ -1,0 +1,45 @@
+"""Validation loss of transformer checkpoints on one corpus, next to simple baselines.
+
+Usage: .venv/bin/python benchmarks/eval_val_loss.py --corpus DIR WEIGHTS_DIR [WEIGHTS_DIR ...]
+
+Every checkpoint is scored on the same fixed validation windows (train.evaluate: seq-len 256,
+16 batches of 8, float32, no dropout), so checkpoints trained on different corpora can be
+compared on one. Prints weighted loss (<CHORD> x10) and plain cross-entropy in nats/token,
+plus the unigram and bigram cross-entropy of the corpus's own splits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from pathlib import Path
+
+import torch
+
+from emsync_core.music import train
+from emsync_core.music.corpus import Corpus
+from emsync_core.music.model import EmsyncTransformer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("weights", type=Path, nargs="+")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    corpus = Corpus(args.corpus)
+    cfg = train.TrainConfig(seq_len=256, batch_size=8)
+    print(f"corpus {args.corpus}: unigram {train.unigram_nll(corpus):.4f}, "
+          f"bigram {train.bigram_nll(corpus):.4f} nats/token")  # fmt: skip
+    with torch.inference_mode():
+        for folder in args.weights:
+            model = EmsyncTransformer.load(folder)
+            loss, nll = train.evaluate(
+                model, corpus, cfg, torch.device("cpu"), contextlib.nullcontext
+            )
+            print(f"{folder}: val loss {loss:.4f}, val cross-entropy {nll:.4f} nats/token")
+
+
+if __name__ == "__main__":
+    main()
