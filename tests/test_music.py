@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pretty_midi
 import pytest
 
 from emsync_core.music.alignment import measure_alignment
@@ -180,3 +181,49 @@ def test_alignment_tells_a_repeated_chord_from_a_new_one():
     assert not second.new_harmony
     assert third.new_harmony and third.pitch_classes == (5, 9, 0)
     assert missing.onset_s is None and missing.error_ms is None
+
+
+def test_arranger_midi_carries_the_scenes_beat(tmp_path):
+    import mido
+
+    rng = random.Random(3)
+    inner = sorted(round(rng.uniform(1.0, 59.0), 4) for _ in range(12))
+    edges = [0.0, *inner, 60.0]
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    plan = plan_score(spans, [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in spans], 3)
+    path = tmp_path / "s.mid"
+    arrange(plan, 3).midi.write(str(path))
+    mf = mido.MidiFile(path)
+    res = mf.ticks_per_beat
+    meta, t = [], 0
+    for m in mf.tracks[0]:
+        t += m.time
+        meta.append((t, m))
+    tempos = [(t, m) for t, m in meta if m.type == "set_tempo"]
+    # One tempo per scene, from the scene's first tick, equal to the plan's fitted tempo (to
+    # the microseconds a scene absorbs from the rounding of the ones before it).
+    assert len(tempos) == len(plan.scenes)
+    tick = 0
+    for (at, m), scene in zip(tempos, plan.scenes, strict=True):
+        assert at == tick
+        assert mido.tempo2bpm(m.tempo) == pytest.approx(scene.tempo_bpm, rel=1e-4)
+        tick += scene.beats * res
+    # A bar starts on every cut (4/4, or shorter for a scene under four beats), and a short
+    # last bar fills a scene whose beats do not fill four.
+    bars = dict((t, m.numerator) for t, m in meta if m.type == "time_signature")
+    for (at, _), scene in zip(tempos, plan.scenes, strict=True):
+        assert bars[at] == min(4, scene.beats)
+        if scene.beats > 4 and scene.beats % 4:
+            assert bars[at + (scene.beats - scene.beats % 4) * res] == scene.beats % 4
+    # Every note starts on the sixteenth-note grid, and cuts are exact in seconds too.
+    onsets = []
+    for track in mf.tracks[1:]:
+        t = 0
+        for m in track:
+            t += m.time
+            if m.type == "note_on" and m.velocity:
+                onsets.append(t)
+    assert onsets and all(o % (res // 4) == 0 for o in onsets)
+    back = pretty_midi.PrettyMIDI(str(path))
+    for a in measure_alignment(back, plan.hard_boundaries_s):
+        assert a.error_ms is not None and a.error_ms < 0.01, a

@@ -18,7 +18,7 @@ import pretty_midi
 
 from .harmony import MAJOR_LIKE, Chord, Key, nearest_pitch, voice_chord
 from .plan import ScenePlan, ScorePlan
-from .score import ChordEvent, Score, new_midi
+from .score import ChordEvent, Score, new_midi, set_beat_grid
 
 # Degree-to-degree tendencies of common-practice harmony (weights, not probabilities).
 _MAJOR_NEXT = {
@@ -287,6 +287,7 @@ def arrange(plan: ScorePlan, seed: int | None = None) -> Score:
         ChordEvent(s.start_s, s.end_s, s.chord.symbol, s.scene.key.name, s.hard, s.scene.index)
         for s in segments
     )
+    set_beat_grid(midi, [s.end_s for s in plan.scenes], [s.beats for s in plan.scenes])
     return Score(midi=midi, chords=chords, engine="arranger", seed=seed)
 
 
