@@ -227,3 +227,23 @@ def test_arranger_midi_carries_the_scenes_beat(tmp_path):
     back = pretty_midi.PrettyMIDI(str(path))
     for a in measure_alignment(back, plan.hard_boundaries_s):
         assert a.error_ms is not None and a.error_ms < 0.01, a
+
+
+def test_pulse_carries_across_cuts_between_similar_moods():
+    # 10 s at arousal 0: nominal beat 0.667 s -> 15 beats; after a scene beating at 0.7 s the
+    # pulse is kept (14 beats of 0.714 s); a previous beat 35 % off nominal is not followed.
+    assert fit_beats(10.0, 0.0) == (15, pytest.approx(10 / 15))
+    assert fit_beats(10.0, 0.0, previous_beat_s=0.7) == (14, pytest.approx(10 / 14))
+    assert fit_beats(10.0, 0.0, previous_beat_s=0.9) == (15, pytest.approx(10 / 15))
+    rng = random.Random(0)
+    edges = [0.0]
+    while edges[-1] < 120:
+        edges.append(edges[-1] + rng.uniform(3.0, 9.0))
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    steady = plan_score(spans, [(0.3, 0.2)] * len(spans), 0)
+    pairs = zip(steady.scenes, steady.scenes[1:], strict=False)
+    changes = [abs(b.beat_s / a.beat_s - 1) for a, b in pairs]
+    assert np.median(changes) < 0.05 and max(changes) < 0.2
+    # A real change of mood takes its own tempo.
+    moved = plan_score(spans[:2], [(0.3, -0.8), (0.3, 0.8)], 0)
+    assert moved.scenes[1].tempo_bpm > moved.scenes[0].tempo_bpm * 1.4

@@ -10,6 +10,7 @@ composers call this fitting the tempo to the hit points); the bar restarts at ev
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,16 +81,30 @@ def mode_for(valence: float) -> str:
     return "minor"
 
 
-def fit_beats(length_s: float, arousal: float) -> tuple[int, float]:
+def fit_beats(
+    length_s: float, arousal: float, previous_beat_s: float | None = None
+) -> tuple[int, float]:
     """Whole beats for a scene and the fitted beat length.
 
-    A scene shorter than most of a beat is a single "stinger" beat of its own length.
+    The beat aims at the scene's nominal tempo, or, when given, at the previous scene's beat:
+    a steady pulse across a cut between scenes of similar mood hides the fitting, where a new
+    tempo at every cut is heard. The aim returns to nominal once it has drifted more than
+    `_DRIFT` from it. A scene shorter than most of a beat is a single "stinger" beat.
     """
     nominal = 60.0 / nominal_tempo(arousal)
-    if length_s < 0.75 * nominal:
+    target = nominal
+    if previous_beat_s is not None and abs(math.log(previous_beat_s / nominal)) < _DRIFT:
+        target = previous_beat_s
+    if length_s < 0.75 * target:
         return 1, length_s
-    beats = max(1, round(length_s / nominal))
+    beats = max(1, round(length_s / target))
     return beats, length_s / beats
+
+
+# How far (as a log ratio, ~15 %) a run of scenes may carry the pulse from their nominal tempo.
+_DRIFT = math.log(1.15)
+# Scenes whose arousal differs by less than this keep the pulse across the cut.
+_SAME_PULSE_AROUSAL = 0.25
 
 
 def harmonic_rhythm(beats: int) -> tuple[int, ...]:
@@ -143,7 +158,13 @@ def plan_score(
     for i, ((start, end), (valence, arousal)) in enumerate(zip(spans_s, moods, strict=True)):
         if i:
             key = next_key(key, valence, arousal - moods[i - 1][1])
-        beats, beat_s = fit_beats(end - start, arousal)
+        previous = scenes[-1] if scenes else None
+        carry = (
+            previous is not None
+            and previous.beats > 1
+            and abs(arousal - previous.arousal) < _SAME_PULSE_AROUSAL
+        )
+        beats, beat_s = fit_beats(end - start, arousal, previous.beat_s if carry else None)
         scenes.append(
             ScenePlan(
                 index=i,
