@@ -244,3 +244,14 @@ def test_fcpxmld_bundle_reads_and_comes_back_as_fcpxml(tmp_path):
     assert written.files[0].name == "Cut 3.scored.fcpxml"
     assert any("one .fcpxml file" in m for m in written.messages)
     assert read(written.files[0]).cuts == CUTS
+
+
+def test_relative_media_keeps_fcpxml_urls_absolute_and_says_so(project, tmp_path):
+    edit, timeline = read_with_timeline(project)
+    wav = tmp_path / "out" / "score.wav"
+    written = write_scored(
+        edit, wav, tmp_path / "out" / "cut3.scored.fcpxml", relative_media=True, timeline=timeline
+    )
+    text = written.files[0].read_text(encoding="utf-8")
+    assert wav.resolve().as_uri() in text
+    assert any("absolute media URLs" in m for m in written.messages)

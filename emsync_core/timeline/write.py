@@ -142,6 +142,11 @@ def write_scored(
     )
     scored = add_score_track(prepared, audio_path, edit.duration, edit.rate, target_url=score_url)
 
+    if relative_media and _fcpxml_source(source, wanted) is not None:
+        messages.append(
+            "FCPXML keeps absolute media URLs (Final Cut Pro resolves no others): the .fcpxml "
+            "points at score.wav where it is now; the .otio has the relative paths."
+        )
     stem = out_path.name[: -len(out_path.suffix)] if out_path.suffix else out_path.name
     written: list[Path] = []
     main_label = "OpenTimelineIO"
@@ -238,7 +243,8 @@ def _try_write(
     def write(tmp: Path) -> None:
         adapter_fixes.install()
         if fcpxml_source is not None:
-            url = next(_score_clips(scored)).media_reference.target_url
+            # Final Cut resolves only absolute file URLs, and the input's media stay as they are.
+            url = Path(audio_path).resolve().as_uri()
             text = fcpxml.add_score(fcpxml_source, url, edit.duration, project=edit.name)
             tmp.write_text(text, encoding="utf-8")
         elif ext in (".otioz", ".otiod"):
