@@ -135,7 +135,7 @@ def test_cuts_of_a_final_cut_pro_project(project):
     names = [s.name for s in edit.scenes]
     assert names[:5] == ["Wide", "Cutaway", "Wide", "Opening", "Close"]
     assert names[5] == "Multicam" and edit.scenes[5].media_path == "/Volumes/Media/A003.mov"
-    assert edit.scenes[6].media_path == "/Volumes/Media/A004.mov"
+    assert (names[6], edit.scenes[6].media_path) == ("Synced", "/Volumes/Media/A004.mov")
     assert names[7:10] == ["Story 1", "Story 2", "Reverse"]
     assert [s.media_path for s in edit.scenes[10:]] == [
         "/Volumes/Media/A001.mov",

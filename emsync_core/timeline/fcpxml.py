@@ -274,7 +274,8 @@ class _Document:
                     if child.tag in ("video", "asset-clip") and asset is not None:
                         found.append(self._media_item(child, asset, here, name, child.tag))
                         break
-            items += [replace(i, name=i.name or name) for i in found]
+            # The editor sees the clip, so its name wins over what is inside.
+            items += [replace(i, name=name or i.name) for i in found]
         elif tag == "ref-clip":
             media = self._resource(el.get("ref"), "media")
             sequence = media.find("sequence") if media is not None else None
