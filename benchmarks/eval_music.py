@@ -30,7 +30,7 @@ import torch
 from emsync_core.music import events
 from emsync_core.music.alignment import measure_alignment
 from emsync_core.music.arranger import arrange
-from emsync_core.music.corpus import list_sources, process_item
+from emsync_core.music.corpus import Corpus, list_sources, process_item
 from emsync_core.music.generate import generate, sample
 from emsync_core.music.model import EmsyncTransformer, KVCache
 from emsync_core.music.plan import ScorePlan, plan_score
@@ -41,7 +41,7 @@ RESULTS = Path(__file__).parent / "results" / "music_eval.md"
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 # The shipped checkpoint's training data (weights/MODEL_CARD.md), split as corpus.py does.
-CORPUS = ["music21:bach"]
+CORPUS = "music21"
 VAL_PERCENT = 5.0
 # (c) columns: summary() key, header, format.
 STATS = [
@@ -99,18 +99,26 @@ def control(engine, args: argparse.Namespace, mood: tuple[float, float], measure
     return float(np.mean(values))
 
 
-def corpus_midis(sources: list[str], seconds: float) -> list[pretty_midi.PrettyMIDI]:
+def corpus_midis(spec: str, seconds: float) -> list[pretty_midi.PrettyMIDI]:
     """The training pieces of the corpus, cut to their first `seconds`.
 
-    Read exactly as the corpus builder reads them and decoded from its tokens, so this is the
-    music as the model saw it (8 ms grid, octave-folded pitches, unisons merged).
+    `spec` is a corpus folder built by `emsync train --build-corpus` (read from its shards:
+    fast), or sources as the builder takes them, parsed here the same way (music21's five
+    default sub-corpora take ~8 minutes). Either way the music is decoded from its tokens, as
+    the model saw it (8 ms grid, octave-folded pitches, unisons merged).
     """
+    if (Path(spec) / "manifest.json").exists():
+        corpus = Corpus(Path(spec))
+        token_lists = [corpus.tokens(p) for p in corpus.pieces if p["split"] == "train"]
+    else:
+        items, _ = list_sources(spec.split())
+        token_lists = []
+        for item in items:
+            tokens, record = process_item(item, VAL_PERCENT)
+            if tokens is not None and record["split"] == "train":
+                token_lists.append(tokens)
     midis = []
-    items, _ = list_sources(sources)
-    for item in items:
-        tokens, record = process_item(item, VAL_PERCENT)
-        if tokens is None or record["split"] != "train":
-            continue
+    for tokens in token_lists:
         midi = events.decode(tokens)
         for inst in midi.instruments:
             inst.notes = [n for n in inst.notes if n.start < seconds]
@@ -158,6 +166,12 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--corpus",
+        default=CORPUS,
+        help="training data for (c): a built corpus folder (fast), or builder sources separated "
+        "by spaces (slow)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = EmsyncTransformer.load(args.weights)
@@ -206,9 +220,9 @@ def main() -> None:
     print(table)
 
     # (c) musical statistics: the mixed-mood scores above against the corpus
-    corpus = corpus_midis(CORPUS, args.seconds)
+    corpus = corpus_midis(args.corpus, args.seconds)
     stats_rows = [stats_row(name, midis) for name, midis in scores.items()]
-    corpus_label = f"corpus ({', '.join(CORPUS)}, {len(corpus)} training pieces)"
+    corpus_label = f"corpus ({args.corpus}, {len(corpus)} training pieces)"
     stats_rows.append(stats_row(corpus_label, corpus))
     stats_header = (
         f"| source | {' | '.join(h for _, h, _ in STATS)} |\n| --- |{' --- |' * len(STATS)}"

@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--guidance",
         type=parse_guidance,
-        default=1.0,
-        help="transformer: classifier-free guidance on the mood (1 = off; 3 roughly doubles "
-        "the arousal -> note density effect, see emsync_core/weights/MODEL_CARD.md)",
+        default=3.0,
+        help="transformer: classifier-free guidance on the mood (default 3; 1 = plain "
+        "sampling, as in the paper; see emsync_core/weights/MODEL_CARD.md)",
     )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")

@@ -64,7 +64,7 @@ class ScoreOptions:
     media_root: Path | None = None  # where moved media can be found, by file name
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
-    guidance: float = 1.0  # transformer only: classifier-free guidance on the mood (1 = off)
+    guidance: float = 3.0  # transformer only: classifier-free guidance on the mood (1 = off)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
