@@ -254,4 +254,4 @@ def test_relative_media_keeps_fcpxml_urls_absolute_and_says_so(project, tmp_path
     )
     text = written.files[0].read_text(encoding="utf-8")
     assert wav.resolve().as_uri() in text
-    assert any("absolute media URLs" in m for m in written.messages)
+    assert any("the score's is absolute" in m for m in written.messages)

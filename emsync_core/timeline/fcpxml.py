@@ -570,7 +570,9 @@ def add_score(
     # keywords, filters and metadata.
     later = [i for i, c in enumerate(anchor) if c.tag in _AFTER_ANCHORED]
     anchor.insert(later[0] if later else len(anchor), clip)
-    body = ET.tostring(root, encoding="unicode")
+    # A carriage return the input wrote as &#13; (Premiere title text) must stay one: a
+    # literal one would be read back as a line feed.
+    body = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n{body}\n'
 
 

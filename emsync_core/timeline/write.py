@@ -23,7 +23,7 @@ from pathlib import Path, PureWindowsPath
 import opentimelineio as otio
 
 from emsync_core.errors import OutputError, TimelineError
-from emsync_core.timeline import adapter_fixes, fcpxml, formats
+from emsync_core.timeline import adapter_fixes, fcp7, fcpxml, formats
 from emsync_core.timeline.edit import Edit
 
 SCORE_TRACK = "EMSYNC Score"
@@ -142,10 +142,11 @@ def write_scored(
     )
     scored = add_score_track(prepared, audio_path, edit.duration, edit.rate, target_url=score_url)
 
-    if relative_media and _fcpxml_source(source, wanted) is not None:
+    if relative_media and _source_document(source, wanted) is not None:
         messages.append(
-            "FCPXML keeps absolute media URLs (Final Cut Pro resolves no others): the .fcpxml "
-            "points at score.wav where it is now; the .otio has the relative paths."
+            f"The {_WRITERS[wanted][1]} file is your input with the score added: its media URLs "
+            "stay as they were and the score's is absolute (Final Cut Pro resolves no others); "
+            "the .otio has the relative paths."
         )
     stem = out_path.name[: -len(out_path.suffix)] if out_path.suffix else out_path.name
     written: list[Path] = []
@@ -154,7 +155,7 @@ def write_scored(
     for ext in dict.fromkeys((wanted, _FALLBACK)):
         target = out_path.with_name(stem + ext)
         problem = _try_write(
-            scored, target, ext, reference, audio_path, audio_file, _fcpxml_source(source, ext)
+            scored, target, ext, reference, audio_path, audio_file, _source_document(source, ext)
         )
         if problem is None:
             written.append(target)
@@ -233,19 +234,20 @@ def _try_write(
     edit: Edit,
     audio_path: Path,
     audio_file: Path | str | None,
-    fcpxml_source: str | None = None,
+    document: str | None = None,
 ) -> str | None:
     """Write and verify `target`; None when it worked, else what went wrong (nothing left).
-    `fcpxml_source`: the input FCPXML document, which gets the score added in place."""
+    `document`: the input document in the `ext` format, which gets the score added in place."""
     adapter, _, kwargs = _WRITERS[ext]
     timeline = scored if ext == ".otio" else _conformed(scored, ext)
 
     def write(tmp: Path) -> None:
         adapter_fixes.install()
-        if fcpxml_source is not None:
+        if document is not None:
             # Final Cut resolves only absolute file URLs, and the input's media stay as they are.
             url = Path(audio_path).resolve().as_uri()
-            text = fcpxml.add_score(fcpxml_source, url, edit.duration, project=edit.name)
+            _, add_score, which = _IN_PLACE[ext]
+            text = add_score(document, url, edit.duration, **{which: edit.name})
             tmp.write_text(text, encoding="utf-8")
         elif ext in (".otioz", ".otiod"):
             _write_bundle(timeline, tmp, adapter, audio_path, audio_file)
@@ -266,16 +268,24 @@ def _try_write(
     return None
 
 
-def _fcpxml_source(source: Path | None, ext: str) -> str | None:
-    """The input document when FCPXML goes back out as FCPXML: the score is added to it
-    rather than the timeline rebuilt by OTIO's writer, which loses what OTIO cannot hold."""
-    if ext != ".fcpxml" or source is None:
+# Formats written back by adding the score to the input document itself, because OTIO's
+# writers rebuild them and lose what OTIO does not hold (fcpxml.py, fcp7.py say what):
+# extension -> (input adapter, function, its keyword naming the timeline).
+_IN_PLACE = {
+    ".fcpxml": ("fcpx_xml", fcpxml.add_score, "project"),
+    ".xml": ("fcp_xml", fcp7.add_score, "sequence"),
+}
+
+
+def _source_document(source: Path | None, ext: str) -> str | None:
+    """The input document when it goes back out in its own format (see `_IN_PLACE`)."""
+    if ext not in _IN_PLACE or source is None:
         return None
     from emsync_core.timeline.read import document_text
 
     try:
         fmt, target = formats.detect(source)
-        return document_text(target) if fmt.adapter == "fcpx_xml" else None
+        return document_text(target) if fmt.adapter == _IN_PLACE[ext][0] else None
     except (TimelineError, OSError, UnicodeDecodeError):
         return None
 
