@@ -255,3 +255,53 @@ def test_relative_media_keeps_fcpxml_urls_absolute_and_says_so(project, tmp_path
     text = written.files[0].read_text(encoding="utf-8")
     assert wav.resolve().as_uri() in text
     assert any("the score's is absolute" in m for m in written.messages)
+
+
+def _fcpxml(frame_duration: str, frames: list[int], per_second: int) -> str:
+    """An FCPXML 1.9 project as Final Cut Pro writes it: one spine of asset clips."""
+    num, den = (int(x) for x in frame_duration.removesuffix("s").split("/"))
+
+    def t(n: int) -> str:
+        return f"{n * num}/{den}s" if n else "0s"
+
+    clips, offset = [], 0
+    for i, n in enumerate(frames):
+        clips.append(
+            f'<asset-clip ref="a{i % 2}" offset="{t(offset)}" name="c{i}" '
+            f'start="{t(10 * i)}" duration="{t(n)}" format="f1"/>'
+        )
+        offset += n
+    assets = "".join(
+        f'<asset id="a{i}" name="m{i}" start="0s" duration="{t(per_second * 600)}" '
+        f'hasVideo="1" format="f1" src="file:///media/m{i}.mov"/>'
+        for i in range(2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n<fcpxml version="1.9">'
+        f'<resources><format id="f1" name="FFVideoFormat1080p" frameDuration="{frame_duration}"'
+        f' width="1920" height="1080"/>{assets}</resources>'
+        '<library><event name="E"><project name="P">'
+        f'<sequence format="f1" duration="{t(offset)}" tcStart="0s" tcFormat="NDF">'
+        f"<spine>{''.join(clips)}</spine></sequence></project></event></library></fcpxml>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame_duration", "rate", "per_second"),
+    [
+        ("1001/24000s", Fraction(24000, 1001), 24),
+        ("1001/30000s", Fraction(30000, 1001), 30),
+        ("1001/60000s", Fraction(60000, 1001), 60),
+        ("100/2400s", Fraction(24), 24),
+        ("100/2500s", Fraction(25), 25),
+    ],
+)
+def test_fcpxml_exact_rates(tmp_path, frame_duration, rate, per_second):
+    # Upstream read 1001/24000s as 23 fps and truncated frame counts (OTIO issue #903).
+    lengths = [37, 1, 250, 12, 4001]
+    path = tmp_path / "p.fcpxml"
+    path.write_text(_fcpxml(frame_duration, lengths, per_second), encoding="utf-8")
+    edit = read(path)
+    assert edit.rate == rate
+    assert edit.cuts == (37, 38, 288, 300)
+    assert edit.duration == sum(lengths)

@@ -10,6 +10,7 @@ holding one clip item, from the sequence's first frame.
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 
 SCORE = "EMSYNC Score"
@@ -82,13 +83,13 @@ def _track(
     _text(item, "name", SCORE)
     _text(item, "enabled", "TRUE")
     _text(item, "duration", str(frames))
-    item.append(_copy(rate))
+    item.append(copy.deepcopy(rate))
     for tag, value in (("start", 0), ("end", frames), ("in", 0), ("out", frames)):
         _text(item, tag, str(value))
     file = ET.SubElement(item, "file", {"id": f"{ident}-file"})
     _text(file, "name", url.rsplit("/", 1)[-1])
     _text(file, "pathurl", url)
-    file.append(_copy(rate))
+    file.append(copy.deepcopy(rate))
     _text(file, "duration", str(frames))
     file_audio = ET.SubElement(ET.SubElement(file, "media"), "audio")
     characteristics = ET.SubElement(file_audio, "samplecharacteristics")
@@ -107,7 +108,3 @@ def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
     element = ET.SubElement(parent, tag)
     element.text = value
     return element
-
-
-def _copy(element: ET.Element) -> ET.Element:
-    return ET.fromstring(ET.tostring(element))

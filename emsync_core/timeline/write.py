@@ -142,7 +142,8 @@ def write_scored(
     )
     scored = add_score_track(prepared, audio_path, edit.duration, edit.rate, target_url=score_url)
 
-    if relative_media and _source_document(source, wanted) is not None:
+    document = _source_document(source, wanted)  # read once: the fallback never uses it
+    if relative_media and document is not None:
         messages.append(
             f"The {_WRITERS[wanted][1]} file is your input with the score added: its media URLs "
             "stay as they were and the score's is absolute (Final Cut Pro resolves no others); "
@@ -154,9 +155,8 @@ def write_scored(
     problems: list[str] = []
     for ext in dict.fromkeys((wanted, _FALLBACK)):
         target = out_path.with_name(stem + ext)
-        problem = _try_write(
-            scored, target, ext, reference, audio_path, audio_file, _source_document(source, ext)
-        )
+        in_place = document if ext == wanted else None
+        problem = _try_write(scored, target, ext, reference, audio_path, audio_file, in_place)
         if problem is None:
             written.append(target)
             main_label = _WRITERS[ext][1]
@@ -239,12 +239,13 @@ def _try_write(
     """Write and verify `target`; None when it worked, else what went wrong (nothing left).
     `document`: the input document in the `ext` format, which gets the score added in place."""
     adapter, _, kwargs = _WRITERS[ext]
-    timeline = scored if ext == ".otio" else _conformed(scored, ext)
+    # Only OTIO's writers need the conformed copy (a deep copy: costly on long timelines).
+    timeline = scored if ext == ".otio" or document is not None else _conformed(scored, ext)
 
     def write(tmp: Path) -> None:
         adapter_fixes.install()
         if document is not None:
-            # Final Cut resolves only absolute file URLs, and the input's media stay as they are.
+            # Editors resolve absolute file URLs (Final Cut no others); the input's media stay.
             url = Path(audio_path).resolve().as_uri()
             _, add_score, which = _IN_PLACE[ext]
             text = add_score(document, url, edit.duration, **{which: edit.name})
