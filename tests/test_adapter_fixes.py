@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 
 from emsync_core.timeline import adapter_fixes
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "timelines"
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
@@ -26,9 +24,9 @@ def _pristine_fcp_xml():
 @pytest.mark.parametrize(
     "name", ["premiere_example.xml", "premiere_generators.xml", "hiero_xml_export.xml"]
 )
-def test_fcp7_lookup_memo_changes_nothing(name):
+def test_fcp7_lookup_memo_changes_nothing(timeline_fixtures, name):
     adapter_fixes.install()
-    text = (FIXTURES / name).read_text(encoding="utf-8")
+    text = (timeline_fixtures / name).read_text(encoding="utf-8")
     patched = otio.adapters.read_from_string(text, adapter_name="fcp_xml")
     original = _pristine_fcp_xml().read_from_string(text)
     assert otio.adapters.write_to_string(patched) == otio.adapters.write_to_string(original)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from emsync_core.timeline import fcp7, read_with_timeline
 from emsync_core.timeline.write import SCORE_TRACK, write_scored
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "timelines"
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
@@ -25,8 +23,8 @@ def _canonical(root: ET.Element) -> list:
 @pytest.mark.parametrize(
     "name", ["premiere_example.xml", "premiere_generators.xml", "hiero_xml_export.xml"]
 )
-def test_everything_but_the_score_track_is_the_input(tmp_path, name):
-    edit, timeline = read_with_timeline(FIXTURES / name)
+def test_everything_but_the_score_track_is_the_input(timeline_fixtures, tmp_path, name):
+    edit, timeline = read_with_timeline(timeline_fixtures / name)
     wav = tmp_path / "out" / "score.wav"
     written = write_scored(edit, wav, tmp_path / "out" / "x.scored.xml", timeline=timeline)
     main = written.files[0]
@@ -43,11 +41,11 @@ def test_everything_but_the_score_track_is_the_input(tmp_path, name):
     assert (item.findtext("start"), item.findtext("end")) == ("0", str(edit.duration))
     assert item.find("file/pathurl").text == wav.resolve().as_uri()
     audio.remove(track)
-    assert _canonical(root) == _canonical(ET.parse(FIXTURES / name).getroot())
+    assert _canonical(root) == _canonical(ET.parse(timeline_fixtures / name).getroot())
 
 
-def test_scoring_twice_keeps_one_score_track():
-    text = (FIXTURES / "premiere_example.xml").read_text(encoding="utf-8")
+def test_scoring_twice_keeps_one_score_track(timeline_fixtures):
+    text = (timeline_fixtures / "premiere_example.xml").read_text(encoding="utf-8")
     once = fcp7.add_score(text, "file:///a/score.wav", 100)
     twice = fcp7.add_score(once, "file:///b/score.wav", 120)
     root = ET.fromstring(twice)
