@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-from pathlib import Path
 
 import opentimelineio as otio
 import pytest
@@ -236,19 +235,11 @@ def test_bad_format_name(timeline_fixtures, tmp_path):
         write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio", fmt="mp4")
 
 
-def test_edit_without_source_needs_the_timeline(tmp_path):
+def test_edit_without_source_needs_the_timeline(timeline_fixtures, tmp_path):
     from emsync_core.errors import TimelineError
     from emsync_core.timeline import edit_from_timeline
 
-    tl = otio.adapters.read_from_file(
-        str(
-            Path(__file__).parent.parent.parent
-            / "shared"
-            / "fixtures"
-            / "timelines"
-            / "simple_cut.otio"
-        )
-    )
+    tl = otio.adapters.read_from_file(str(timeline_fixtures / "simple_cut.otio"))
     edit = edit_from_timeline(tl)
     with pytest.raises(TimelineError, match="needs the OTIO timeline"):
         write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio")
