@@ -1,12 +1,13 @@
-"""Does classifier-free guidance strengthen the transformer's emotion control?
+"""Do classifier-free guidance and the key bias strengthen the transformer's emotion control?
 
 Usage: .venv/bin/python benchmarks/eval_guidance.py [--weights DIR] [--plans N] [--seconds S]
-       [--guidance 1,2,3]
+       [--guidance 1,2,3] [--key-bias 0]
 
-For each guidance weight: the major-minus-minor key correlation of scores generated at valence
--0.8 and +0.8 (arousal 0), and notes per second at arousal -0.8 and +0.8 (valence 0), per seed,
-on the same random timelines eval_music.py uses. Prints the table (constrained decoding, one
-torch thread) and appends it to benchmarks/results/music_eval.md.
+For each guidance weight and key bias (`generate(key_bias=)`: nats off pitched notes outside
+the plan's key, whose mode follows valence): the major-minus-minor key correlation of scores
+generated at valence -0.8 and +0.8 (arousal 0), and notes per second at arousal -0.8 and +0.8
+(valence 0), per seed, on the same random timelines eval_music.py uses. Prints the table
+(constrained decoding, one torch thread) and appends it to benchmarks/results/music_eval.md.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from emsync_core.music.plan import plan_score
 MOODS = {"V-": (-0.8, 0.0), "V+": (0.8, 0.0), "A-": (0.0, -0.8), "A+": (0.0, 0.8)}
 
 
-def measure(model, guidance: float, plans: int, seconds: float) -> dict[str, np.ndarray]:
+def measure(
+    model, guidance: float, key_bias: float, plans: int, seconds: float
+) -> dict[str, np.ndarray]:
     """Per mood, per plan: (major-minus-minor, notes per second)."""
     out = {}
     for label, mood in MOODS.items():
@@ -36,7 +39,7 @@ def measure(model, guidance: float, plans: int, seconds: float) -> dict[str, np.
         for p in range(plans):
             spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
             plan = plan_score(spans, [mood] * len(spans), p)
-            midi = generate(plan, model, p, guidance=guidance).midi
+            midi = generate(plan, model, p, guidance=guidance, key_bias=key_bias).midi
             rows.append((major_minus_minor(midi), notes_per_second(midi, seconds)))
         out[label] = np.array(rows)
     return out
@@ -48,21 +51,25 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--guidance", default="1,2,3")
+    parser.add_argument("--key-bias", default="0")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = EmsyncTransformer.load(args.weights)
     lines = [
-        "| guidance | major-minus-minor at V -0.8 / +0.8 | per-seed difference | "
+        "| guidance | key bias | major-minus-minor at V -0.8 / +0.8 | per-seed difference | "
         "notes/s at A -0.8 / +0.8 | per-seed density ratio | seconds |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for w in (float(x) for x in args.guidance.split(",")):
+    settings = [
+        (float(w), float(b)) for w in args.guidance.split(",") for b in args.key_bias.split(",")
+    ]
+    for w, bias in settings:
         start = time.perf_counter()
-        r = measure(model, w, args.plans, args.seconds)
+        r = measure(model, w, bias, args.plans, args.seconds)
         diff = r["V+"][:, 0] - r["V-"][:, 0]
         ratio = r["A+"][:, 1] / r["A-"][:, 1]
         lines.append(
-            f"| {w:g} | {r['V-'][:, 0].mean():+.3f} / {r['V+'][:, 0].mean():+.3f} | "
+            f"| {w:g} | {bias:g} | {r['V-'][:, 0].mean():+.3f} / {r['V+'][:, 0].mean():+.3f} | "
             f"{' '.join(f'{d:+.2f}' for d in diff)} | {r['A-'][:, 1].mean():.1f} / "
             f"{r['A+'][:, 1].mean():.1f} | {' '.join(f'{x:.2f}' for x in ratio)} | "
             f"{time.perf_counter() - start:.0f} |"
@@ -72,7 +79,8 @@ def main() -> None:
         f.write(
             f"\n## {datetime.date.today().isoformat()} — guidance, {platform.machine()}, "
             f"1 torch thread\n\n`benchmarks/eval_guidance.py --plans {args.plans} --seconds "
-            f"{args.seconds:g} --guidance {args.guidance}`\n\n" + "\n".join(lines) + "\n"
+            f"{args.seconds:g} --guidance {args.guidance} --key-bias {args.key_bias} --weights "
+            f"{args.weights}`\n\n" + "\n".join(lines) + "\n"
         )
 
 

@@ -65,6 +65,27 @@ def test_unconstrained_does_not_force_chords(model):
     assert abs(score.midi.get_end_time() - plan.duration_s) < 1e-6
 
 
+def test_decoding_stays_within_the_trained_context():
+    from emsync_core.music.model import N_COND
+
+    torch.manual_seed(1)
+    model = EmsyncTransformer(ModelConfig(n_layer=2, n_head=2, d_model=32, block_size=96))
+    model.context = 30  # as `load` sets it for a model trained on 31-token windows
+    reached = []
+
+    def record(module, args, kwargs):
+        cache = kwargs.get("cache", args[4] if len(args) > 4 else None)
+        start = cache.length if cache is not None else 0
+        reached.append(start + args[0].shape[1] + (N_COND if start == 0 else 0))
+
+    model.register_forward_pre_hook(record, with_kwargs=True)
+    plan = _random_plan(3)
+    score = generate(plan, model, seed=3)
+    assert max(reached) == N_COND + 30  # filled to the trained window, never past it
+    assert sum(n == max(reached) for n in reached) > 1  # and re-encoded to go on
+    assert abs(score.midi.get_end_time() - plan.duration_s) < 1e-6
+
+
 def test_repetition_guard_heats_only_long_streaks():
     from emsync_core.music.generate import heated
 
@@ -96,3 +117,22 @@ def test_guidance_amplifies_the_mood_and_keeps_the_constraint(model):
     score = generate(plan, model, seed=2, guidance=3.0)
     for a in measure_alignment(score.midi, plan.hard_boundaries_s):
         assert a.error_ms is not None and a.error_ms < 1.0 and a.new_harmony, a
+
+
+def test_the_chord_before_a_cut_is_what_the_midi_lets_sound():
+    from emsync_core.music.events import DRUMS, KEYS, STRINGS
+    from emsync_core.music.generate import MAX_NOTE_STEPS, _heard_before
+
+    sounding = {
+        (KEYS, 62): 40,  # struck before the previous cut (step 50): released there
+        (KEYS, 64): 60,
+        (STRINGS, 67): 61,
+        (DRUMS, 36): 60,  # unpitched
+        (KEYS, 71): 99,  # struck one step before: not yet part of what was heard
+    }
+    ended = [(0, 55, 99), (9, 52, 90)]  # C ended just now; A ended long ago
+    assert _heard_before(sounding, ended, now=100, since=50) == {4, 7, 0}
+    # A note held longer than the MIDI keeps any note is silent by the cut.
+    held = {(KEYS, 65): 60}
+    assert _heard_before(held, [], now=60 + MAX_NOTE_STEPS + 5, since=0) == set()
+    assert _heard_before(held, [], now=60 + MAX_NOTE_STEPS - 5, since=0) == {5}

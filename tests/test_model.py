@@ -117,6 +117,18 @@ def test_safetensors_round_trip(tmp_path):
         assert back[name].dtype == t.dtype and torch.equal(back[name], t), name
 
 
+def test_context_is_the_trained_window(tmp_path):
+    # Position rows past the training window stay random: decoding must not reach them.
+    model = EmsyncTransformer(TINY)
+    assert model.context == TINY.max_tokens
+    model.save(tmp_path / "trained", {"train_config": {"seq_len": 20}})
+    assert EmsyncTransformer.load(tmp_path / "trained").context == 19
+    model.save(tmp_path / "long", {"train_config": {"seq_len": 4096}})
+    assert EmsyncTransformer.load(tmp_path / "long").context == TINY.max_tokens
+    model.save(tmp_path / "unknown")
+    assert EmsyncTransformer.load(tmp_path / "unknown").context == TINY.max_tokens
+
+
 def test_our_safetensors_files_match_the_reference_library(tmp_path):
     from safetensors.torch import load_file, save_file
 

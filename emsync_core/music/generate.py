@@ -32,10 +32,13 @@ is enforced, to measure how often the model lands cuts by itself.
 Timing. Tokens count 8 ms steps, and cuts are rarely on that grid (a 23.976 fps frame is
 41.7 ms). Each cut is rounded to its step and the MIDI times are mapped piecewise-linearly
 through (step of cut, cut seconds) anchors, so chords at cuts start exactly on the cut (to
-MIDI tick precision) while every other time moves by under 4 ms.
+MIDI tick precision) while every other time moves by under 4 ms. Two cuts on one step (under
+8 ms apart: closer than any video frame rate puts them) share one chord.
 
-Context. When the cache is full, the last 3/4 of the window is re-encoded and decoding goes
-on (learned absolute positions cannot be shifted in place; perf-notes.md).
+Context. The cache holds as many tokens as the model was trained on (`model.context`: its
+position embeddings past that were never trained). When it is full, the last 3/4 of it is
+re-encoded and decoding goes on (learned absolute positions cannot be shifted in place;
+perf-notes.md).
 """
 
 from __future__ import annotations
@@ -116,6 +119,13 @@ class _Vocab:
             for pitch in range(PITCH_MIN, PITCH_MIN + N_PITCHES):
                 self.pitched_on_by_pc[pitch % 12, events.note_on(group, pitch)] = True
 
+    def off_key(self, pitch_classes: frozenset[int]) -> torch.Tensor:
+        """(V,) 1.0 on pitched NOTE_ONs whose pitch class is not in `pitch_classes`."""
+        outside = sorted(set(range(12)) - pitch_classes)
+        if not outside:
+            return torch.zeros(self.base.shape)
+        return self.pitched_on_by_pc[outside].any(dim=0).float()
+
 
 def sample(
     logits: torch.Tensor,
@@ -163,7 +173,7 @@ class _Decoder:
         self.guidance = guidance
         self.rows = 1 if guidance == 1.0 else 2
         self.cache = KVCache(model.config, self.rows, self.device)
-        self.capacity = model.config.max_tokens
+        self.capacity = model.context
         self.keep = max(2, int(self.capacity * keep_fraction))
         self.instrument_token = events.MORE_INSTRUMENTS
 
@@ -204,6 +214,21 @@ class _Decoder:
         return self._guided(logits)
 
 
+def _heard_before(
+    sounding: dict[tuple[int, int], int],
+    ended: list[tuple[int, int, int]],
+    now: int,
+    since: int,
+) -> set[int]:
+    """Pitch classes heard just before step `now` in the MIDI `_to_score` will write: pitched
+    notes struck at least two steps earlier, still sounding or ended within a step. Notes
+    struck before `since` (the previous cut, where every note is released) or more than
+    `MAX_NOTE_STEPS` ago are silent there, even if the model never released them."""
+    first = max(since, now - MAX_NOTE_STEPS)
+    heard = {p % 12 for (g, p), s in sounding.items() if g != DRUMS and first <= s <= now - 2}
+    return heard | {pc for pc, s, e in ended if first <= s <= now - 2 and e >= now - 1}
+
+
 @torch.inference_mode()
 def generate(
     plan: ScorePlan,
@@ -213,12 +238,17 @@ def generate(
     top_p: float = 0.6,
     constrained: bool = True,
     guidance: float = 1.0,
+    key_bias: float = 0.0,
 ) -> Score:
     """A `Score` for `plan` written by `model` (see the module docstring). `guidance` > 1
-    strengthens the mood's effect (classifier-free guidance, see `_Decoder`)."""
+    strengthens the mood's effect (classifier-free guidance, see `_Decoder`); `key_bias`
+    (nats) lowers pitched notes outside each scene's planned key."""
+    if not 0.0 <= key_bias < math.inf:
+        raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
     vocab = _Vocab()
+    penalty = [key_bias * vocab.off_key(s.key.pitch_classes) for s in plan.scenes]
     end = max(1, round(plan.duration_s / STEP_S))
 
     # Boundaries on the step grid. Time 0 is hard too under the constraint: the score opens
@@ -286,7 +316,9 @@ def generate(
                 missing = before - attack
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
-        token, kept = sample(logits, allowed, heated(temperature, streak), top_p, generator)
+        token, kept = sample(
+            logits - penalty[scene], allowed, heated(temperature, streak), top_p, generator
+        )
         streak = streak + 1 if kept <= 2 else streak / 2
 
         # -- clamp time shifts: never past the next cut (constrained) or the end
@@ -310,9 +342,8 @@ def generate(
         elif token == CHORD:
             if phase == "need_chord":
                 pending.pop(0)
+                before = _heard_before(sounding, ended, now, since=max(chord_step, 0))
                 chord_step, attack, phase = now, set(), "need_notes"
-                before = {p % 12 for (g, p), s in sounding.items() if g != DRUMS and s <= now - 2}
-                before |= {pc for pc, s, e in ended if s <= now - 2 and e >= now - 1}
             else:
                 near = [b for b in pending if abs(b[0] - now) <= SENSITIVITY_STEPS]
                 if near and not (constrained and near[0][1]):

@@ -72,6 +72,12 @@ class Key:
     def scale(self) -> tuple[int, ...]:
         return tuple((self.tonic + s) % 12 for s in MODES[self.mode])
 
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        """The scale, plus in minor the leading tone its V chord uses."""
+        extra = {(self.tonic + 11) % 12} if self.mode == "minor" else set()
+        return frozenset(self.scale) | extra
+
     def degree(self, degree: int, seventh: bool = False) -> Chord:
         """The diatonic chord on scale degree 1-7, stacking thirds inside the mode."""
         steps = MODES[self.mode]

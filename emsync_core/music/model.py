@@ -248,6 +248,9 @@ class EmsyncTransformer(nn.Module):
         super().__init__()
         assert config.d_model % config.n_head == 0 and config.d_model % 4 == 0
         self.config = config
+        # Event tokens the model attends to when decoding: positions past the training window
+        # keep their random initialisation, so `load` narrows this to what training covered.
+        self.context = config.max_tokens
         d = config.d_model
         self.tok_emb = nn.Embedding(config.vocab_size, d)
         self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
@@ -336,4 +339,9 @@ class EmsyncTransformer(nn.Module):
         model = cls(ModelConfig.from_dict(info["config"]))
         tensors, _ = load_safetensors(folder / "model.safetensors")
         model.load_state_dict(tensors)
+        seq_len = info.get("train_config", {}).get("seq_len")
+        if seq_len:
+            # A window of seq_len tokens trains inputs of seq_len - 1 tokens (the last is
+            # only a target).
+            model.context = min(int(seq_len) - 1, model.config.max_tokens)
         return model.to(device).eval()
