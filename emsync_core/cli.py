@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -69,10 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--guidance",
-        type=parse_guidance,
+        type=strength("guidance", off=1.0),
         default=3.0,
         help="transformer: classifier-free guidance on the mood (default 3; 1 = plain "
         "sampling, as in the paper; see emsync_core/weights/MODEL_CARD.md)",
+    )
+    p.add_argument(
+        "--key-bias",
+        type=strength("key bias", off=0.0),
+        default=2.0,
+        help="transformer: how strongly notes keep to each scene's planned key, whose mode "
+        "follows valence (default 2 nats; 0 = the model's own choice)",
     )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
@@ -154,15 +162,19 @@ def parse_rate(text: str) -> float:
     return ntsc.get(round(value, 3), value)
 
 
-def parse_guidance(text: str) -> float:
-    """Guidance weight: 1 is plain sampling, 0 ignores the mood; capped at 10."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number (e.g. 1 or 3)") from None
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"guidance {text} is outside 0-10 (1 = off)")
-    return value
+def strength(name: str, off: float) -> Callable[[str], float]:
+    """An argparse type for a 0-10 strength whose neutral value is `off`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number (e.g. 1 or 3)") from None
+        if not 0 <= value <= 10:
+            raise argparse.ArgumentTypeError(f"{name} {text} is outside 0-10 ({off:g} = off)")
+        return value
+
+    return parse
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -184,6 +196,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         analyze=not args.no_analyze,
         unconstrained=args.unconstrained,
         guidance=args.guidance,
+        key_bias=args.key_bias,
     )
     result = score(args.input, options)
     for message in result.messages:

@@ -136,3 +136,40 @@ def test_the_chord_before_a_cut_is_what_the_midi_lets_sound():
     held = {(KEYS, 65): 60}
     assert _heard_before(held, [], now=60 + MAX_NOTE_STEPS + 5, since=0) == set()
     assert _heard_before(held, [], now=60 + MAX_NOTE_STEPS - 5, since=0) == {5}
+
+
+def test_key_leaning_keeps_the_scale_and_leans_to_the_tonic_triad():
+    from emsync_core.music import events
+    from emsync_core.music.generate import TONIC_LEAN, _Vocab
+    from emsync_core.music.harmony import Key
+
+    lean = _Vocab().key_leaning(Key(0, "minor"))  # C minor, leading tone B allowed
+    for pc, want in [(0, TONIC_LEAN), (3, TONIC_LEAN), (7, TONIC_LEAN), (2, 0.0), (11, 0.0)]:
+        assert lean[events.note_on(events.KEYS, 60 + pc)] == want, pc
+    for pc in (1, 4, 6, 9):
+        assert lean[events.note_on(events.STRINGS, 48 + pc)] == -1.0, pc
+    assert lean[events.note_on(events.DRUMS, 37)] == 0.0  # drums have no key
+    assert lean[events.note_off(events.KEYS, 61)] == 0.0  # releasing is always fine
+
+
+def test_key_bias_keeps_the_notes_in_the_planned_key(model):
+    plan = plan_score([(0.0, 4.0), (4.0, 8.0)], [(0.8, 0.0), (-0.8, 0.0)], seed=1)
+    keys = [s.key for s in plan.scenes]
+    assert [k.mode for k in keys] == ["major", "minor"]
+
+    def in_key_share(score) -> float:
+        inside = total = 0
+        for inst in score.midi.instruments:
+            if inst.is_drum:
+                continue
+            for n in inst.notes:
+                key = keys[0] if n.start < 4.0 else keys[1]
+                inside += n.pitch % 12 in key.pitch_classes
+                total += 1
+        return inside / total
+
+    free = in_key_share(generate(plan, model, seed=4))
+    kept = in_key_share(generate(plan, model, seed=4, key_bias=6.0))
+    assert free < 0.8 < 0.95 < kept, (free, kept)
+    with pytest.raises(ValueError, match="key_bias"):
+        generate(plan, model, seed=4, key_bias=float("inf"))

@@ -67,7 +67,7 @@ from .events import (
     SHIFT_BASE,
     STEP_S,
 )
-from .harmony import NOTE_NAMES, Chord
+from .harmony import NOTE_NAMES, Chord, Key
 from .labels import key_correlations
 from .model import N_COND, EmsyncTransformer, KVCache
 from .plan import ScorePlan
@@ -75,6 +75,7 @@ from .score import ChordEvent, Score, new_midi
 
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
 MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
+TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`_Vocab.key_leaning`)
 MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
 
 # Stems group by layer: "<layer> - <sound>".
@@ -119,12 +120,18 @@ class _Vocab:
             for pitch in range(PITCH_MIN, PITCH_MIN + N_PITCHES):
                 self.pitched_on_by_pc[pitch % 12, events.note_on(group, pitch)] = True
 
-    def off_key(self, pitch_classes: frozenset[int]) -> torch.Tensor:
-        """(V,) 1.0 on pitched NOTE_ONs whose pitch class is not in `pitch_classes`."""
-        outside = sorted(set(range(12)) - pitch_classes)
-        if not outside:
-            return torch.zeros(self.base.shape)
-        return self.pitched_on_by_pc[outside].any(dim=0).float()
+    def key_leaning(self, key: Key) -> torch.Tensor:
+        """(V,) -1 on pitched NOTE_ONs outside `key`, +TONIC_LEAN on its tonic triad.
+
+        The scale alone cannot set the mode: C minor and E-flat major share theirs. Leaning
+        towards the tonic triad is what makes the key (and so the mode) heard.
+        """
+        lean = torch.zeros(self.base.shape)
+        outside = sorted(set(range(12)) - key.pitch_classes)
+        if outside:
+            lean -= self.pitched_on_by_pc[outside].any(dim=0).float()
+        triad = sorted(key.degree(1).pitch_classes)
+        return lean + TONIC_LEAN * self.pitched_on_by_pc[triad].any(dim=0).float()
 
 
 def sample(
@@ -248,7 +255,7 @@ def generate(
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
     vocab = _Vocab()
-    penalty = [key_bias * vocab.off_key(s.key.pitch_classes) for s in plan.scenes]
+    leaning = [key_bias * vocab.key_leaning(s.key) for s in plan.scenes]
     end = max(1, round(plan.duration_s / STEP_S))
 
     # Boundaries on the step grid. Time 0 is hard too under the constraint: the score opens
@@ -317,7 +324,7 @@ def generate(
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
         token, kept = sample(
-            logits - penalty[scene], allowed, heated(temperature, streak), top_p, generator
+            logits + leaning[scene], allowed, heated(temperature, streak), top_p, generator
         )
         streak = streak + 1 if kept <= 2 else streak / 2
 
