@@ -1,6 +1,10 @@
 """Evaluate the transformer against the arranger on generated timelines.
 
 Usage: .venv/bin/python benchmarks/eval_music.py [--weights DIR] [--plans N] [--seconds S]
+       [--guidance W] [--key-bias B]
+
+The transformer runs with `emsync score`'s defaults for guidance and key bias unless told
+(`--guidance 1 --key-bias 0` is plain sampling, the model alone, as in the paper).
 
 Prints, per engine: (a) cut alignment: share of cuts with a new chord attack (>= 3 pitch
 classes) within 1 frame (24 fps), 250 ms and 1 s, with and without the transformer's
@@ -31,10 +35,11 @@ from emsync_core.music import events
 from emsync_core.music.alignment import measure_alignment
 from emsync_core.music.arranger import arrange
 from emsync_core.music.corpus import Corpus, list_sources, process_item
-from emsync_core.music.generate import generate, sample
-from emsync_core.music.model import EmsyncTransformer, KVCache
+from emsync_core.music.generate import _Decoder, generate, sample
+from emsync_core.music.model import EmsyncTransformer
 from emsync_core.music.plan import ScorePlan, plan_score
 from emsync_core.music.stats import summary
+from emsync_core.pipeline import ScoreOptions
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
 RESULTS = Path(__file__).parent / "results" / "music_eval.md"
@@ -136,26 +141,28 @@ def stats_row(label: str, midis: list[pretty_midi.PrettyMIDI]) -> str:
 
 
 @torch.inference_mode()
-def tokens_per_second(model: EmsyncTransformer, n_tokens: int = 1000, runs: int = 3) -> float:
-    """Median over `runs` of tokens/s sampling `n_tokens` one by one with the KV cache.
-
-    Batch 1, after a 2-token prefill, with the sampler generate() uses (T 1.3, top-p 0.6) but
-    without the token masks generate() builds at each step. The context grows from 4 to
-    n_tokens + 4 positions, so this is the mean step cost over that range.
-    """
+def tokens_per_second(
+    model: EmsyncTransformer, guidance: float = 1.0, n_tokens: int = 1000, runs: int = 3
+) -> float:
+    """Median over `runs` of tokens/s sampling `n_tokens` one by one, as generate() decodes:
+    batch 1 (two rows with guidance), KV cache, re-encoding when the context is full, and
+    the sampler generate() uses (T 1.3, top-p 0.6), without its token masks."""
     generator = torch.Generator().manual_seed(0)
     allowed = torch.ones(model.config.vocab_size, dtype=torch.bool)
-    offset = torch.tensor([[2.0]])  # seconds to the next boundary: any value costs the same
     rates = []
     for _ in range(runs):
-        cache = KVCache(model.config, 1)
-        prefix = torch.tensor([events.sequence_prefix(4, True)])
-        mood = torch.tensor([0.0])
-        logits = model(prefix, offset.expand(prefix.shape), mood, mood, cache)[0, -1]
+        decoder = _Decoder(model, guidance=guidance)
+        tokens = events.sequence_prefix(4, True)
+        offsets = [2.0] * len(tokens)  # seconds to the next boundary: any value costs the same
+        logits = decoder.prefill(tokens, offsets, 0.0, 0.0)
         start = time.perf_counter()
         for _ in range(n_tokens):
             token, _ = sample(logits, allowed, 1.3, 0.6, generator)
-            logits = model(torch.tensor([[token]]), offset, cache=cache)[0, -1]
+            tokens.append(token)
+            offsets.append(2.0)
+            logits = decoder.step(token, 2.0)
+            if logits is None:
+                logits = decoder.prefill(tokens, offsets, 0.0, 0.0)
         rates.append(n_tokens / (time.perf_counter() - start))
     return statistics.median(rates)
 
@@ -166,6 +173,8 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--guidance", type=float, default=ScoreOptions.guidance)
+    parser.add_argument("--key-bias", type=float, default=ScoreOptions.key_bias)
     parser.add_argument(
         "--corpus",
         default=CORPUS,
@@ -175,11 +184,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = EmsyncTransformer.load(args.weights)
+    settings = {"guidance": args.guidance, "key_bias": args.key_bias}
     engines = {
         "arranger": lambda plan, seed: arrange(plan, seed),
-        "transformer": lambda plan, seed: generate(plan, model, seed),
+        "transformer": lambda plan, seed: generate(plan, model, seed, **settings),
         "transformer, unconstrained": lambda plan, seed: generate(
-            plan, model, seed, constrained=False
+            plan, model, seed, constrained=False, **settings
         ),
     }
     rows = []
@@ -234,10 +244,13 @@ def main() -> None:
     # The machine may be shared: the load average (this script's threads included) says so.
     load_before = os.getloadavg()[0]
     speed = tokens_per_second(model)
+    guided_speed = tokens_per_second(model, args.guidance)
     long_plan = mixed_plan(0, 180.0, n_cuts=40)
     speed_rows = [
-        f"| transformer decode step, batch 1 | {speed:.0f} tokens/s "
-        "(median of 3 runs of 1,000 tokens) |"
+        f"| transformer decoding, batch 1 | {speed:.0f} tokens/s "
+        "(median of 3 runs of 1,000 tokens) |",
+        f"| transformer decoding, batch 1, guidance {args.guidance:g} "
+        f"({'one row' if args.guidance == 1 else 'two rows'}) | {guided_speed:.0f} tokens/s |",
     ]
     for name, engine in engines.items():
         start = time.perf_counter()
@@ -252,8 +265,9 @@ def main() -> None:
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(f"\n## {datetime.date.today().isoformat()} — {machine}\n\n")
         f.write(
-            f"`benchmarks/eval_music.py --plans {args.plans} --seconds {args.seconds:g}` "
-            f"with weights from `{args.weights.name}`.\n\n{table}\n"
+            f"`benchmarks/eval_music.py --plans {args.plans} --seconds {args.seconds:g} "
+            f"--guidance {args.guidance:g} --key-bias {args.key_bias:g}` with weights from "
+            f"`{args.weights}` (context {model.context} tokens).\n\n{table}\n"
         )
         f.write(
             f"\nMusical statistics, mean per score over the {args.plans} mixed-mood scores "
