@@ -10,11 +10,14 @@ validation cross-entropy (nats/token) by position band on long windows in two wa
   (`EmsyncTransformer.context`): when the cache is full, the last 3/4 are re-encoded behind
   the instrument-count token and decoding goes on.
 Windows are fixed (seeded) windows of the validation split, without augmentation or dropout.
+The table is appended, with date and machine, to benchmarks/results/context.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ from emsync_core.music.corpus import Corpus
 from emsync_core.music.model import EmsyncTransformer
 
 KEEP_FRACTION = 0.75  # as generate._Decoder
+RESULTS = Path(__file__).parent / "results" / "context.md"
 
 
 def _ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -79,8 +83,14 @@ def main() -> None:
     sampler = train.WindowSampler(corpus, "val", cfg, rng)
     batches = [sampler.batch(cfg.batch_size, False) for _ in range(args.batches)]
     bands = [(0, 256), (256, 512), (512, args.window)]
+    lines = [
+        "| checkpoint | decoder context | attention | "
+        + " | ".join(f"positions {a}-{b - 1}" for a, b in bands)
+        + " |",
+        "| --- | --- | --- |" + " --- |" * len(bands),
+    ]
     print(f"{len(batches) * cfg.batch_size} validation windows of {args.window} tokens")
-    print("| checkpoint | trained window | context | " + " | ".join(f"{a}-{b}" for a, b in bands))
+    print(lines[0])
     with torch.inference_mode():
         for folder in args.weights:
             model = EmsyncTransformer.load(folder)
@@ -99,7 +109,16 @@ def main() -> None:
                         count[i] += float(real[:, a:b].sum())
                 means = total / np.maximum(count, 1)
                 cells = " | ".join(f"{m:.3f}" for m in means)
-                print(f"| {folder} | {model.context} | {name} | {cells}")
+                lines.append(f"| {folder} | {model.context} | {name} | {cells} |")
+                print(lines[-1], flush=True)
+    with RESULTS.open("a", encoding="utf-8") as f:
+        f.write(
+            f"\n## {datetime.date.today().isoformat()} — {platform.machine()}, corpus "
+            f"{args.corpus}\n\nValidation cross-entropy (nats/token) by position, "
+            f"{len(batches) * cfg.batch_size} windows of {args.window} tokens "
+            f"(`benchmarks/eval_context.py --window {args.window} --batches {args.batches}`):"
+            "\n\n" + "\n".join(lines) + "\n"
+        )
 
 
 if __name__ == "__main__":
