@@ -22,7 +22,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 SCORE_TRACK = "EMSYNC Score"
 BIN_NAME = "EMSYNC"
 EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
-ENGINES = ("arranger",)
+ENGINES = ("arranger", "transformer")  # the transformer is experimental (MODEL_CARD.md)
 AUTO_TEXT = (
     "Auto: each scene's mood is read from its footage (picture, sound, faces); timeline "
     "markers ('emotion: joy', 'va: 0.2,-0.4') override it; scenes whose media cannot be "

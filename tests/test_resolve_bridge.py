@@ -106,6 +106,18 @@ def test_headless_twice_replaces_the_score(env, monkeypatch, capsys):
     assert "seed7" in str(second.GetMediaPoolItem().path)
 
 
+def test_headless_transformer_engine(env, monkeypatch):
+    resolve, project, tl = make_resolve()
+    before = others(tl)
+    monkeypatch.setenv("EMSYNC_ENGINE", "transformer")
+    assert bridge.main(resolve, None, None) == 0
+    clip = check_scored(tl, project)
+    assert others(tl) == before
+    report = json.loads((clip.GetMediaPoolItem().path.parent / "report.json").read_text())
+    assert report["engine"] == "transformer"
+    assert all(c["new_harmony"] and c["error_ms"] < 1.0 for c in report["cuts"]), report["cuts"]
+
+
 @pytest.mark.parametrize(
     ("rate", "drop", "start"), [("23.976", False, 86400), ("29.97", True, 107892)]
 )
