@@ -144,3 +144,26 @@ def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
     assert info["train_config"]["init"] == str(tmp_path / "a")
     with pytest.raises(Exception, match="model.json"):
         train.run(p.parse_args([*second, "--init", str(tmp_path), "--out", str(tmp_path / "c")]))
+
+
+def test_torchrun_two_processes_train_and_resume(corpus_dir, tmp_path):
+    # The DistributedDataParallel path, on CPU with gloo: what `torchrun` runs on GPUs.
+    import subprocess
+    import sys
+
+    def torchrun(*extra: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+        cmd += ["--nproc_per_node=2", "-m", "emsync_core.music.train"]
+        cmd += ["--corpus", str(corpus_dir), "--out", str(tmp_path / "ddp"), "--threads", "1"]
+        return subprocess.run(cmd + list(extra), capture_output=True, text=True, timeout=300)
+
+    tiny = ["--batch-size", "2", "--seq-len", "64", "--eval-every", "3", "--ckpt-every", "3"]
+    tiny += ["--layers", "1", "--heads", "2", "--d-model", "32"]
+    first = torchrun("--steps", "3", *tiny)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = torchrun("--steps", "6", "--resume")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "trained to step 6" in again.stdout
+    history = json.loads((tmp_path / "ddp" / "log.json").read_text())
+    assert [h["step"] for h in history if "loss" in h] == [1, 2, 3, 4, 5, 6]
+    assert EmsyncTransformer.load(tmp_path / "ddp").config.d_model == 32
