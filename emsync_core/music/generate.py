@@ -15,6 +15,9 @@ What the model is told at every step (paper sections 1 and 4, plus our changes):
   when its forced `<CHORD>` is emitted.
 
 Sampling: temperature, then nucleus (top-p), seeded by `seed` (paper: T 1.3, top-p 0.6).
+Two optional levers act on the logits first: classifier-free guidance on the mood, and a key
+bias towards each scene's planned key (past the paper: this checkpoint does not learn valence,
+so the mode comes from the plan, as the arranger's does).
 `<PAD>`, `<START>` and the instrument-count tokens are never sampled. The paper's repetition
 penalty is not implemented.
 
@@ -249,7 +252,8 @@ def generate(
 ) -> Score:
     """A `Score` for `plan` written by `model` (see the module docstring). `guidance` > 1
     strengthens the mood's effect (classifier-free guidance, see `_Decoder`); `key_bias`
-    (nats) lowers pitched notes outside each scene's planned key."""
+    (nats) lowers pitched notes outside each scene's planned key and raises its tonic triad
+    by half that (`_Vocab.key_leaning`), so the plan's mode, which follows valence, is heard."""
     if not 0.0 <= key_bias < math.inf:
         raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
@@ -476,7 +480,7 @@ def _chord_symbol(notes: list[tuple[int, int, int, int]], start: int, stop: int)
 
 def _scene_key(notes: list[tuple[int, int, int, int]], plan: ScorePlan, scene: int) -> str:
     """The key the model actually wrote in a scene (Krumhansl profiles, as the labels use),
-    not the plan's key, which the transformer does not follow."""
+    not the plan's: the model follows the plan's key only as far as the key bias leans it."""
     lo = round(plan.scenes[scene].start_s / STEP_S)
     hi = round(plan.scenes[scene].end_s / STEP_S)
     hist = np.zeros(12)
