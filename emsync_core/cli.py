@@ -78,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--key-bias",
         type=strength("key bias", off=0.0),
-        default=2.0,
+        default=3.0,
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
-        "follows valence (default 2 nats; 0 = the model's own choice)",
+        "follows valence (default 3 nats; 0 = the model's own choice)",
     )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")

@@ -65,7 +65,7 @@ class ScoreOptions:
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = 3.0  # transformer only: classifier-free guidance on the mood (1 = off)
-    key_bias: float = 2.0  # transformer only: lean to each scene's planned key (0 = off)
+    key_bias: float = 3.0  # transformer only: lean to each scene's planned key (0 = off)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
