@@ -26,9 +26,9 @@ import torch.nn.functional as F
 
 from emsync_core.music import events, train
 from emsync_core.music.corpus import Corpus
+from emsync_core.music.generate import KEEP_FRACTION
 from emsync_core.music.model import EmsyncTransformer
 
-KEEP_FRACTION = 0.75  # as generate._Decoder
 RESULTS = Path(__file__).parent / "results" / "context.md"
 
 

@@ -79,6 +79,7 @@ from .score import ChordEvent, Score, new_midi
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
 MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`_Vocab.key_leaning`)
+KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
 MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
 
 # Stems group by layer: "<layer> - <sound>".
@@ -176,7 +177,7 @@ class _Decoder:
     """
 
     def __init__(
-        self, model: EmsyncTransformer, keep_fraction: float = 0.75, guidance: float = 1.0
+        self, model: EmsyncTransformer, keep_fraction: float = KEEP_FRACTION, guidance: float = 1.0
     ) -> None:
         self.model = model
         self.device = next(model.parameters()).device
@@ -259,7 +260,8 @@ def generate(
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
     vocab = _Vocab()
-    leaning = [key_bias * vocab.key_leaning(s.key) for s in plan.scenes]
+    # One vector per distinct key: a long timeline has thousands of scenes but few keys.
+    leaning = {key: key_bias * vocab.key_leaning(key) for key in {s.key for s in plan.scenes}}
     end = max(1, round(plan.duration_s / STEP_S))
 
     # Boundaries on the step grid. Time 0 is hard too under the constraint: the score opens
@@ -328,7 +330,7 @@ def generate(
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
         token, kept = sample(
-            logits + leaning[scene], allowed, heated(temperature, streak), top_p, generator
+            logits + leaning[mood.key], allowed, heated(temperature, streak), top_p, generator
         )
         streak = streak + 1 if kept <= 2 else streak / 2
 
