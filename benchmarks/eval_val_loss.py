@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/eval_val_loss.py --corpus DIR WEIGHTS_DIR [WE
 Every checkpoint is scored on the same fixed validation windows (train.evaluate: seq-len 256,
 16 batches of 8, float32, no dropout), so checkpoints trained on different corpora can be
 compared on one. Prints weighted loss (<CHORD> x10) and plain cross-entropy in nats/token,
-plus the unigram and bigram cross-entropy of the corpus's own splits.
+plus the unigram and bigram cross-entropy of the corpus's own splits. `--int8` also scores
+the int8 copy that CPU decoding runs (`model.int8_for_cpu`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import torch
 
 from emsync_core.music import train
 from emsync_core.music.corpus import Corpus
-from emsync_core.music.model import EmsyncTransformer
+from emsync_core.music.model import EmsyncTransformer, int8_for_cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--int8", action="store_true", help="also score the int8 decoding copy")
     parser.add_argument("weights", type=Path, nargs="+")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -35,10 +37,14 @@ def main() -> None:
     with torch.inference_mode():
         for folder in args.weights:
             model = EmsyncTransformer.load(folder)
-            loss, nll = train.evaluate(
-                model, corpus, cfg, torch.device("cpu"), contextlib.nullcontext
-            )
-            print(f"{folder}: val loss {loss:.4f}, val cross-entropy {nll:.4f} nats/token")
+            variants = {"": model, " (int8)": int8_for_cpu(model)} if args.int8 else {"": model}
+            for label, variant in variants.items():
+                loss, nll = train.evaluate(
+                    variant, corpus, cfg, torch.device("cpu"), contextlib.nullcontext
+                )
+                print(
+                    f"{folder}{label}: val loss {loss:.4f}, val cross-entropy {nll:.4f} nats/token"
+                )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ from emsync_core.music.model import (
     EmsyncTransformer,
     KVCache,
     ModelConfig,
+    int8_for_cpu,
     load_safetensors,
     save_safetensors,
 )
+from emsync_core.pipeline import WEIGHTS_DIR
 
 TINY = ModelConfig(n_layer=2, n_head=2, d_model=32, block_size=48, dropout=0.0)
 
@@ -89,6 +91,25 @@ def test_tiny_model_overfits_a_tiny_sequence():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.25 * losses[0]
+
+
+def test_int8_copy_predicts_like_the_shipped_model():
+    model = EmsyncTransformer.load(WEIGHTS_DIR)
+    fast = int8_for_cpu(model)
+    assert fast is not model and fast.context == model.context
+    assert type(fast.blocks[0].mlp.fc) is not torch.nn.Linear  # quantized...
+    assert type(model.blocks[0].mlp.fc) is torch.nn.Linear  # ...in a copy only
+    tokens, offsets, valence, arousal = _inputs(4, length=200)
+    with torch.inference_mode():
+        exact = model(tokens, offsets, valence, arousal).log_softmax(-1)
+        cache = KVCache(model.config, batch=2)
+        parts = [fast(tokens[:, :100], offsets[:, :100], valence, arousal, cache)]
+        for i in range(100, tokens.shape[1]):
+            parts.append(fast(tokens[:, i : i + 1], offsets[:, i : i + 1], cache=cache))
+        approx = torch.cat(parts, dim=1).log_softmax(-1)
+    kl = (exact.exp() * (exact - approx)).sum(-1)
+    assert kl.mean() < 0.03 and kl.max() < 0.5, (kl.mean(), kl.max())
+    assert (exact.argmax(-1) == approx.argmax(-1)).float().mean() > 0.85
 
 
 def test_safetensors_round_trip(tmp_path):
