@@ -45,7 +45,9 @@ def make_timeline(folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--engine", choices=["arranger", "transformer"], default="arranger")
+    parser.add_argument(
+        "--engine", choices=["transformer", "arranger"], default=ScoreOptions.engine
+    )
     args = parser.parse_args()
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:

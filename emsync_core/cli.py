@@ -59,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=["arranger", "transformer"],
-        default="arranger",
-        help="music engine: the rule-based arranger, or the EMSYNC transformer (experimental)",
+        choices=["transformer", "arranger"],
+        default="transformer",
+        help="music engine: the EMSYNC transformer (default), or the rule-based arranger "
+        "(instant, for quick drafts)",
     )
     p.add_argument(
         "--unconstrained",
@@ -78,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--key-bias",
         type=strength("key bias", off=0.0),
-        default=3.0,
+        default=4.0,
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
-        "follows valence (default 3 nats; 0 = the model's own choice)",
+        "follows valence (default 4 nats; 0 = the model's own choice)",
     )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")

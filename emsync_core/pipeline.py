@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -52,7 +53,7 @@ class ScoreOptions:
     out: Path | None = None
     seed: int = 0
     emotion: str | None = None
-    engine: str = "arranger"
+    engine: str = "transformer"
     soundfont: Path | None = None
     rate: float | None = None
     timeline: str | None = None
@@ -65,7 +66,7 @@ class ScoreOptions:
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = 3.0  # transformer only: classifier-free guidance on the mood (1 = off)
-    key_bias: float = 3.0  # transformer only: lean to each scene's planned key (0 = off)
+    key_bias: float = 4.0  # transformer only: lean to each scene's planned key (0 = off)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -107,7 +108,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
-            result = compose(plan, options)
+            result = compose(plan, options, lambda f: stages.detail(f"{f:.0%} of the music"))
 
         with _staging(out_dir, options.force) as staging:
             files = {"midi": staging / "score.mid"}
@@ -154,8 +155,11 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
 
 
-def compose(plan: ScorePlan, options: ScoreOptions) -> Score:
-    """Run the chosen engine on the plan."""
+def compose(
+    plan: ScorePlan, options: ScoreOptions, on_progress: Callable[[float], None] | None = None
+) -> Score:
+    """Run the chosen engine on the plan; `on_progress(fraction)` hears how far the
+    transformer has got (the arranger takes milliseconds)."""
     if options.engine == "arranger":
         return arrange(plan, options.seed)
     if options.engine != "transformer":
@@ -177,6 +181,7 @@ def compose(plan: ScorePlan, options: ScoreOptions) -> Score:
         constrained=not options.unconstrained,
         guidance=options.guidance,
         key_bias=options.key_bias,
+        on_progress=on_progress,
     )
 
 

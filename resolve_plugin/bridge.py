@@ -22,7 +22,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 SCORE_TRACK = "EMSYNC Score"
 BIN_NAME = "EMSYNC"
 EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
-ENGINES = ("arranger", "transformer")  # the transformer is experimental (MODEL_CARD.md)
+ENGINES = ("transformer", "arranger")  # the EMSYNC model (default), the fast rule-based one
 AUTO_TEXT = (
     "Auto: each scene's mood is read from its footage (picture, sound, faces); timeline "
     "markers ('emotion: joy', 'va: 0.2,-0.4') override it; scenes whose media cannot be "
@@ -38,7 +38,7 @@ class BridgeError(Exception):
 @dataclass
 class Options:
     emotion: str | None = None  # None: markers, else footage analysis, else the default
-    engine: str = "arranger"
+    engine: str = ENGINES[0]
     seed: int = 0
     soundfont: str | None = None
 
@@ -108,7 +108,7 @@ def saved_options(config: dict) -> Options:
     try:
         return Options(
             emotion=saved.get("emotion") or None,
-            engine=saved.get("engine") or "arranger",
+            engine=saved.get("engine") or ENGINES[0],
             seed=int(saved.get("seed") or 0),
             soundfont=saved.get("soundfont") or None,
         )
@@ -657,7 +657,7 @@ def options_from_fields(
         raise BridgeError(f"SoundFont '{soundfont}' does not exist.")
     return Options(
         emotion=mood_spec(mood, valence / 100.0, arousal / 100.0),
-        engine=engine or "arranger",
+        engine=engine or ENGINES[0],
         seed=seed_value,
         soundfont=soundfont or None,
     )

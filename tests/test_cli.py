@@ -137,3 +137,13 @@ def test_render_command_writes_a_mastered_wav(capsys, tmp_path):
     assert info.frames == 3 * 48000  # the MIDI's 1 s plus a 2 s release tail
     code, _, err = run(capsys, "render", path)
     assert code == 2 and "--force" in err
+
+
+def test_cli_library_and_resolve_plugin_share_the_defaults(tmp_path):
+    from emsync_core.cli import build_parser
+    from emsync_core.pipeline import ScoreOptions
+    from resolve_plugin import bridge
+
+    args = build_parser().parse_args(["score", str(tmp_path / "t.otio")])
+    assert args.engine == ScoreOptions.engine == bridge.Options().engine == "transformer"
+    assert (args.guidance, args.key_bias) == (ScoreOptions.guidance, ScoreOptions.key_bias)

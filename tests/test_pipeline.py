@@ -12,6 +12,7 @@ import soundfile as sf
 
 from emsync_core.errors import EmsyncError, OutputError, RenderError
 from emsync_core.music.alignment import measure_alignment
+from emsync_core.music.score import layer_of
 from emsync_core.pipeline import ScoreOptions, score
 from emsync_core.timeline.build import timeline_from_cuts
 
@@ -41,7 +42,10 @@ def test_writes_every_deliverable(scored):
         "score.wav",
         "stems",
     ]
-    assert len(list((out / "stems").glob("*.wav"))) >= 3
+    midi = pretty_midi.PrettyMIDI(str(out / "score.mid"))
+    layers = {layer_of(i) for i in midi.instruments}
+    assert len(layers) >= 2  # the transformer's corpus has bass and strings parts
+    assert {p.stem for p in (out / "stems").glob("*.wav")} == layers
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -72,7 +76,7 @@ def test_report_lists_cuts_moods_and_errors(scored):
     sources = [s["mood_source"] for s in report["scenes"]]
     assert sources == ["cli", "marker", "cli", "cli", "cli", "marker", "cli", "cli"]
     assert report["scenes"][1]["valence"] == pytest.approx(-0.8)
-    assert report["engine"] == "arranger" and report["seed"] == 3
+    assert report["engine"] == "transformer" and report["seed"] == 3  # the default engine
     assert set(report["timings_s"]) >= {"read timeline", "plan", "generate", "render", "write"}
     assert report["audio"]["loudness_lufs"] == pytest.approx(-16, abs=1)
 

@@ -273,8 +273,9 @@ def test_headless_options_and_fields():
     with pytest.raises(bridge.BridgeError):
         bridge.headless_options({"EMSYNC_SEED": "x"})
     assert bridge.options_from_fields("Valence/Arousal", -50, 120, "arranger", "4", "") == (
-        bridge.Options(emotion="-0.50,1.00", seed=4)
+        bridge.Options(emotion="-0.50,1.00", engine="arranger", seed=4)
     )
+    assert bridge.options_from_fields("Joy", 0, 0, "", "", "").engine == "transformer"
     auto = bridge.options_from_fields(bridge.MOOD_CHOICES[0], 0, 0, "arranger", "", "")
     assert auto.emotion is None
 

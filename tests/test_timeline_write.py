@@ -96,7 +96,9 @@ def check_score_track(timeline, edit):
 def test_round_trip_in_the_inputs_format(timeline_fixtures, tmp_path, name):
     path = timeline_fixtures / name
     out = tmp_path / "out"
-    result = score(path, ScoreOptions(out=out, render=False, progress=False))
+    # The arranger: the formats are under test here, and it scores hours of fixture in ms.
+    options = ScoreOptions(out=out, engine="arranger", render=False, progress=False)
+    result = score(path, options)
     edit, timeline = read_with_timeline(path)
     wav = out / "score.wav"
     written = write_scored(edit, wav, out / f"{path.stem}.scored{path.suffix}", timeline=timeline)

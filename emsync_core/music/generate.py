@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,6 +81,7 @@ SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes 
 MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`_Vocab.key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
+PROGRESS_STEPS = round(1.0 / STEP_S)  # report progress once per second of music
 MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
 
 # Stems group by layer: "<layer> - <sound>".
@@ -255,11 +257,13 @@ def generate(
     constrained: bool = True,
     guidance: float = 1.0,
     key_bias: float = 0.0,
+    on_progress: Callable[[float], None] | None = None,
 ) -> Score:
     """A `Score` for `plan` written by `model` (see the module docstring). `guidance` > 1
     strengthens the mood's effect (classifier-free guidance, see `_Decoder`); `key_bias`
     (nats) lowers pitched notes outside each scene's planned key and raises its tonic triad
-    by half that (`_Vocab.key_leaning`), so the plan's mode, which follows valence, is heard."""
+    by half that (`_Vocab.key_leaning`), so the plan's mode, which follows valence, is heard.
+    `on_progress(fraction)` is called as each further second of music is written."""
     if not 0.0 <= key_bias < math.inf:
         raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
@@ -296,6 +300,7 @@ def generate(
     bar_at_step = False
     phase = "free"  # or "need_chord" / "need_notes" at a hard boundary under the constraint
     streak = 0.0  # how long the nucleus has kept only one or two tokens (see `heated`)
+    reported = 0  # whole seconds of music reported to `on_progress`
     chord_step = -1  # step of the last forced <CHORD>
     attack: set[int] = set()  # pitch classes struck at `chord_step`
     before: set[int] = set()  # pitch classes sounding just before `chord_step`
@@ -389,6 +394,9 @@ def generate(
             break
         if moved:
             enter_step()
+            if on_progress and now // PROGRESS_STEPS > reported:
+                reported = now // PROGRESS_STEPS
+                on_progress(now / end)
 
         # -- next logits: re-encode on a new scene or a full context, else one cached step
         new_scene = scene_at(now)
