@@ -7,7 +7,8 @@ For each guidance weight and key bias (`generate(key_bias=)`: nats off pitched n
 the plan's key, whose mode follows valence): the major-minus-minor key correlation of scores
 generated at valence -0.8 and +0.8 (arousal 0), and notes per second at arousal -0.8 and +0.8
 (valence 0), per seed, on the same random timelines eval_music.py uses. Prints the table
-(constrained decoding, one torch thread) and appends it to benchmarks/results/music_eval.md.
+(constrained decoding, one torch thread, the int8 copy unless `--float32`) and appends it to
+benchmarks/results/music_eval.md.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ MOODS = {"V-": (-0.8, 0.0), "V+": (0.8, 0.0), "A-": (0.0, -0.8), "A+": (0.0, 0.8
 
 
 def measure(
-    model, guidance: float, key_bias: float, plans: int, seconds: float
+    model, guidance: float, key_bias: float, plans: int, seconds: float, int8: bool = True
 ) -> dict[str, np.ndarray]:
     """Per mood, per plan: (major-minus-minor, notes per second)."""
     out = {}
@@ -39,7 +40,7 @@ def measure(
         for p in range(plans):
             spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
             plan = plan_score(spans, [mood] * len(spans), p)
-            midi = generate(plan, model, p, guidance=guidance, key_bias=key_bias).midi
+            midi = generate(plan, model, p, guidance=guidance, key_bias=key_bias, int8=int8).midi
             rows.append((major_minus_minor(midi), notes_per_second(midi, seconds)))
         out[label] = np.array(rows)
     return out
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--guidance", default="1,2,3")
     parser.add_argument("--key-bias", default="0")
+    parser.add_argument("--float32", action="store_true", help="decode without the int8 copy")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = EmsyncTransformer.load(args.weights)
@@ -65,7 +67,7 @@ def main() -> None:
     ]
     for w, bias in settings:
         start = time.perf_counter()
-        r = measure(model, w, bias, args.plans, args.seconds)
+        r = measure(model, w, bias, args.plans, args.seconds, int8=not args.float32)
         diff = r["V+"][:, 0] - r["V-"][:, 0]
         ratio = r["A+"][:, 1] / r["A-"][:, 1]
         lines.append(
@@ -80,7 +82,8 @@ def main() -> None:
             f"\n## {datetime.date.today().isoformat()} — guidance, {platform.machine()}, "
             f"1 torch thread\n\n`benchmarks/eval_guidance.py --plans {args.plans} --seconds "
             f"{args.seconds:g} --guidance {args.guidance} --key-bias {args.key_bias} --weights "
-            f"{args.weights}`\n\n" + "\n".join(lines) + "\n"
+            f"{args.weights}{' --float32' if args.float32 else ''}` (decoding "
+            f"{'float32' if args.float32 else 'int8'})\n\n" + "\n".join(lines) + "\n"
         )
 
 

@@ -285,7 +285,7 @@ def main() -> None:
         f.write(
             f"`benchmarks/eval_music.py --plans {args.plans} --seconds {args.seconds:g} "
             f"--guidance {args.guidance:g} --key-bias {args.key_bias:g}` with weights from "
-            f"`{args.weights}` (context {model.context} tokens).\n\n{table}\n"
+            f"`{args.weights}` (context {model.context} tokens, int8 decoding).\n\n{table}\n"
         )
         f.write(
             f"\nMusical statistics, mean per score over the {args.plans} mixed-mood scores "

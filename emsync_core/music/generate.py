@@ -258,12 +258,14 @@ def generate(
     guidance: float = 1.0,
     key_bias: float = 0.0,
     on_progress: Callable[[float], None] | None = None,
+    int8: bool = True,
 ) -> Score:
     """A `Score` for `plan` written by `model` (see the module docstring). `guidance` > 1
     strengthens the mood's effect (classifier-free guidance, see `_Decoder`); `key_bias`
     (nats) lowers pitched notes outside each scene's planned key and raises its tonic triad
     by half that (`_Vocab.key_leaning`), so the plan's mode, which follows valence, is heard.
-    `on_progress(fraction)` is called as each further second of music is written."""
+    `on_progress(fraction)` is called as each further second of music is written. On CPU the
+    int8 copy of the model decodes (`int8_for_cpu`); `int8=False` keeps float32 (evaluation)."""
     if not 0.0 <= key_bias < math.inf:
         raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
@@ -307,7 +309,7 @@ def generate(
 
     tokens = events.sequence_prefix(4, True)  # <START>, <MORE_INSTRUMENTS>
     offsets = [t_next(0)] * len(tokens)
-    decoder = _Decoder(model, guidance=guidance)
+    decoder = _Decoder(model, guidance=guidance, int8=int8)
     scene = scene_at(0)
     mood = plan.scenes[scene]
     logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
