@@ -1,7 +1,7 @@
 """Do classifier-free guidance and the key bias strengthen the transformer's emotion control?
 
 Usage: .venv/bin/python benchmarks/eval_guidance.py [--weights DIR] [--plans N] [--seconds S]
-       [--guidance 1,2,3] [--key-bias 0]
+       [--guidance 1,2,3] [--key-bias 0] [--pace-bias 0] [--float32]
 
 For each guidance weight and key bias (`generate(key_bias=)`: nats off pitched notes outside
 the plan's key, whose mode follows valence): the major-minus-minor key correlation of scores
@@ -31,7 +31,13 @@ MOODS = {"V-": (-0.8, 0.0), "V+": (0.8, 0.0), "A-": (0.0, -0.8), "A+": (0.0, 0.8
 
 
 def measure(
-    model, guidance: float, key_bias: float, plans: int, seconds: float, int8: bool = True
+    model,
+    guidance: float,
+    key_bias: float,
+    plans: int,
+    seconds: float,
+    int8: bool = True,
+    pace_bias: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Per mood, per plan: (major-minus-minor, notes per second)."""
     out = {}
@@ -40,7 +46,9 @@ def measure(
         for p in range(plans):
             spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
             plan = plan_score(spans, [mood] * len(spans), p)
-            midi = generate(plan, model, p, guidance=guidance, key_bias=key_bias, int8=int8).midi
+            midi = generate(
+                plan, model, p, guidance=guidance, key_bias=key_bias, pace_bias=pace_bias, int8=int8
+            ).midi
             rows.append((major_minus_minor(midi), notes_per_second(midi, seconds)))
         out[label] = np.array(rows)
     return out
@@ -53,6 +61,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--guidance", default="1,2,3")
     parser.add_argument("--key-bias", default="0")
+    parser.add_argument("--pace-bias", type=float, default=0.0)
     parser.add_argument("--float32", action="store_true", help="decode without the int8 copy")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -67,7 +76,7 @@ def main() -> None:
     ]
     for w, bias in settings:
         start = time.perf_counter()
-        r = measure(model, w, bias, args.plans, args.seconds, int8=not args.float32)
+        r = measure(model, w, bias, args.plans, args.seconds, not args.float32, args.pace_bias)
         diff = r["V+"][:, 0] - r["V-"][:, 0]
         ratio = r["A+"][:, 1] / r["A-"][:, 1]
         lines.append(
@@ -82,7 +91,8 @@ def main() -> None:
             f"\n## {datetime.date.today().isoformat()} — guidance, {platform.machine()}, "
             f"1 torch thread\n\n`benchmarks/eval_guidance.py --plans {args.plans} --seconds "
             f"{args.seconds:g} --guidance {args.guidance} --key-bias {args.key_bias} --weights "
-            f"{args.weights}{' --float32' if args.float32 else ''}` (decoding "
+            f"{args.weights} --pace-bias {args.pace_bias:g}{' --float32' if args.float32 else ''}` "
+            f"(decoding "
             f"{'float32' if args.float32 else 'int8'})\n\n" + "\n".join(lines) + "\n"
         )
 

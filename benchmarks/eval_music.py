@@ -1,9 +1,9 @@
 """Evaluate the transformer against the arranger on generated timelines.
 
 Usage: .venv/bin/python benchmarks/eval_music.py [--weights DIR] [--plans N] [--seconds S]
-       [--guidance W] [--key-bias B]
+       [--guidance W] [--key-bias B] [--pace-bias P]
 
-The transformer runs with `emsync score`'s defaults for guidance and key bias (the "levers")
+The transformer runs with `emsync score`'s defaults for guidance, key and pace bias (the "levers")
 unless told. Without the constraint it runs twice: plain sampling (the model alone, as the
 paper evaluates it) and with the same levers.
 
@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--guidance", type=float, default=ScoreOptions.guidance)
     parser.add_argument("--key-bias", type=float, default=ScoreOptions.key_bias)
+    parser.add_argument("--pace-bias", type=float, default=ScoreOptions.pace_bias)
     parser.add_argument(
         "--corpus",
         default=CORPUS,
@@ -191,8 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = EmsyncTransformer.load(args.weights)
-    settings = {"guidance": args.guidance, "key_bias": args.key_bias}
-    plain = {"guidance": 1.0, "key_bias": 0.0}
+    settings = {"guidance": args.guidance, "key_bias": args.key_bias, "pace_bias": args.pace_bias}
+    plain = {"guidance": 1.0, "key_bias": 0.0, "pace_bias": 0.0}
     engines = {
         "arranger": lambda plan, seed: arrange(plan, seed),
         "transformer": lambda plan, seed: generate(plan, model, seed, **settings),
@@ -284,7 +285,8 @@ def main() -> None:
         f.write(f"\n## {datetime.date.today().isoformat()} — {machine}\n\n")
         f.write(
             f"`benchmarks/eval_music.py --plans {args.plans} --seconds {args.seconds:g} "
-            f"--guidance {args.guidance:g} --key-bias {args.key_bias:g}` with weights from "
+            f"--guidance {args.guidance:g} --key-bias {args.key_bias:g} --pace-bias "
+            f"{args.pace_bias:g}` with weights from "
             f"`{args.weights}` (context {model.context} tokens, int8 decoding).\n\n{table}\n"
         )
         f.write(

@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
         "follows valence (default 4 nats; 0 = the model's own choice)",
     )
+    p.add_argument(
+        "--pace-bias",
+        type=strength("pace bias", off=0.0),
+        default=2.0,
+        help="transformer: how strongly each scene's arousal shortens (or, when calm, "
+        "lengthens) the gaps between notes (default 2; 0 = the model's own pace)",
+    )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
@@ -198,6 +205,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         unconstrained=args.unconstrained,
         guidance=args.guidance,
         key_bias=args.key_bias,
+        pace_bias=args.pace_bias,
     )
     result = score(args.input, options)
     for message in result.messages:

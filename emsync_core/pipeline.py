@@ -67,6 +67,7 @@ class ScoreOptions:
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = 3.0  # transformer only: classifier-free guidance on the mood (1 = off)
     key_bias: float = 4.0  # transformer only: lean to each scene's planned key (0 = off)
+    pace_bias: float = 2.0  # transformer only: tilt time shifts by arousal (0 = off)
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
@@ -181,6 +182,7 @@ def compose(
         constrained=not options.unconstrained,
         guidance=options.guidance,
         key_bias=options.key_bias,
+        pace_bias=options.pace_bias,
         on_progress=on_progress,
     )
 

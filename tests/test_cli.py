@@ -146,4 +146,5 @@ def test_cli_library_and_resolve_plugin_share_the_defaults(tmp_path):
 
     args = build_parser().parse_args(["score", str(tmp_path / "t.otio")])
     assert args.engine == ScoreOptions.engine == bridge.Options().engine == "transformer"
-    assert (args.guidance, args.key_bias) == (ScoreOptions.guidance, ScoreOptions.key_bias)
+    levers = (args.guidance, args.key_bias, args.pace_bias)
+    assert levers == (ScoreOptions.guidance, ScoreOptions.key_bias, ScoreOptions.pace_bias)

@@ -182,3 +182,32 @@ def test_progress_is_reported_once_per_second_of_music(model):
     generate(plan, model, seed=4, on_progress=seen.append)
     assert seen == sorted(seen) and seen[0] > 0 and seen[-1] <= 1.0
     assert 3 <= len(seen) <= 6  # whole seconds passed; a long shift may skip one
+
+
+def test_pace_tilt_lowers_long_time_shifts_only():
+    from emsync_core.music.events import NOTE_ON_BASE, SHIFT_BASE
+    from emsync_core.music.generate import PACE_FLOOR_STEPS, _Vocab
+
+    tilt = _Vocab().pace_tilt
+    shifts = tilt[SHIFT_BASE:NOTE_ON_BASE]
+    floor = PACE_FLOOR_STEPS
+    assert not shifts[:floor].any()  # shifts up to 125 ms are left alone
+    assert bool(torch.all(torch.diff(shifts[floor - 1 :]) < 0))
+    assert not tilt[:SHIFT_BASE].any() and not tilt[NOTE_ON_BASE:].any()
+
+
+def test_pace_bias_makes_aroused_scenes_denser(model):
+    from emsync_core.pipeline import WEIGHTS_DIR
+
+    shipped = EmsyncTransformer.load(WEIGHTS_DIR)  # an untrained model has no pace to tilt
+    spans = [(0.0, 3.0), (3.0, 6.0)]
+
+    def notes(arousal: float, pace_bias: float) -> int:
+        plan = plan_score(spans, [(0.2, arousal)] * 2, seed=5)
+        midi = generate(plan, shipped, seed=5, pace_bias=pace_bias).midi
+        return sum(len(i.notes) for i in midi.instruments)
+
+    calm, aroused = notes(-0.9, 2.0), notes(0.9, 2.0)
+    assert aroused > 3 * calm and calm <= notes(-0.9, 0.0)
+    with pytest.raises(ValueError):
+        generate(_random_plan(0), model, seed=0, pace_bias=-1.0)

@@ -15,9 +15,11 @@ What the model is told at every step (paper sections 1 and 4, plus our changes):
   when its forced `<CHORD>` is emitted.
 
 Sampling: temperature, then nucleus (top-p), seeded by `seed` (paper: T 1.3, top-p 0.6).
-Two optional levers act on the logits first: classifier-free guidance on the mood, and a key
+Three optional levers act on the logits first: classifier-free guidance on the mood, a key
 bias towards each scene's planned key (past the paper: this checkpoint does not learn valence,
-so the mode comes from the plan, as the arranger's does).
+so the mode comes from the plan, as the arranger's does), and a pace bias that tilts time
+shifts by the scene's arousal (past the paper: the model's own density response is flat for
+arousal between about -0.5 and +0.5).
 `<PAD>`, `<START>` and the instrument-count tokens are never sampled. The paper's repetition
 penalty is not implemented.
 
@@ -74,11 +76,12 @@ from .events import (
 from .harmony import NOTE_NAMES, Chord, Key
 from .labels import key_correlations
 from .model import N_COND, EmsyncTransformer, KVCache, int8_for_cpu
-from .plan import ScorePlan
+from .plan import ScenePlan, ScorePlan
 from .score import ChordEvent, Score, new_midi
 
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
 MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
+PACE_FLOOR_STEPS = round(0.125 / STEP_S)  # gaps the pace bias leaves alone (125 ms)
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`_Vocab.key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
 PROGRESS_STEPS = round(1.0 / STEP_S)  # report progress once per second of music
@@ -111,6 +114,7 @@ class _Vocab:
     base: torch.Tensor = field(init=False)  # what may ever be sampled
     shifts: torch.Tensor = field(init=False)
     pitched_on_by_pc: torch.Tensor = field(init=False)  # (12, V) pitched NOTE_ONs per class
+    pace_tilt: torch.Tensor = field(init=False)  # (V,) on time shifts, see __post_init__
 
     def __post_init__(self) -> None:
         V = events.VOCAB_SIZE
@@ -119,6 +123,13 @@ class _Vocab:
             self.base[token] = False
         self.shifts = torch.zeros(V, dtype=torch.bool)
         self.shifts[SHIFT_BASE:NOTE_ON_BASE] = True
+        # -log2(steps / PACE_FLOOR_STEPS) for shifts longer than the floor, 0 for shorter
+        # ones: pace can push the gaps down to the floor, never towards an 8 ms buzz.
+        self.pace_tilt = torch.zeros(V)
+        steps = torch.arange(1, NOTE_ON_BASE - SHIFT_BASE + 1, dtype=torch.float32)
+        self.pace_tilt[SHIFT_BASE:NOTE_ON_BASE] = -torch.log2(
+            torch.clamp(steps / PACE_FLOOR_STEPS, min=1.0)
+        )
         self.pitched_on_by_pc = torch.zeros(12, V, dtype=torch.bool)
         for group in range(len(GROUPS)):
             if group == DRUMS:
@@ -257,6 +268,7 @@ def generate(
     constrained: bool = True,
     guidance: float = 1.0,
     key_bias: float = 0.0,
+    pace_bias: float = 0.0,
     on_progress: Callable[[float], None] | None = None,
     int8: bool = True,
 ) -> Score:
@@ -264,15 +276,24 @@ def generate(
     strengthens the mood's effect (classifier-free guidance, see `_Decoder`); `key_bias`
     (nats) lowers pitched notes outside each scene's planned key and raises its tonic triad
     by half that (`_Vocab.key_leaning`), so the plan's mode, which follows valence, is heard.
+    `pace_bias` (nats per doubling of a time shift, times the scene's arousal) makes long
+    shifts rarer in aroused scenes and commoner in calm ones, so density follows arousal.
     `on_progress(fraction)` is called as each further second of music is written. On CPU the
     int8 copy of the model decodes (`int8_for_cpu`); `int8=False` keeps float32 (evaluation)."""
     if not 0.0 <= key_bias < math.inf:
         raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
+    if not 0.0 <= pace_bias < math.inf:
+        raise ValueError(f"pace_bias must be finite and >= 0, not {pace_bias}")
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
     vocab = _Vocab()
     # One vector per distinct key: a long timeline has thousands of scenes but few keys.
     leaning = {key: key_bias * vocab.key_leaning(key) for key in {s.key for s in plan.scenes}}
+
+    def bias_for(mood: ScenePlan) -> torch.Tensor:
+        """What the levers add to the logits in this scene."""
+        return leaning[mood.key] + (pace_bias * mood.arousal) * vocab.pace_tilt
+
     end = max(1, round(plan.duration_s / STEP_S))
 
     # Boundaries on the step grid. Time 0 is hard too under the constraint: the score opens
@@ -312,6 +333,7 @@ def generate(
     decoder = _Decoder(model, guidance=guidance, int8=int8)
     scene = scene_at(0)
     mood = plan.scenes[scene]
+    bias = bias_for(mood)
     logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
 
     def enter_step() -> None:
@@ -341,9 +363,7 @@ def generate(
                 missing = before - attack
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
-        token, kept = sample(
-            logits + leaning[mood.key], allowed, heated(temperature, streak), top_p, generator
-        )
+        token, kept = sample(logits + bias, allowed, heated(temperature, streak), top_p, generator)
         streak = streak + 1 if kept <= 2 else streak / 2
 
         # -- clamp time shifts: never past the next cut (constrained) or the end
@@ -408,6 +428,7 @@ def generate(
         if step_logits is None:
             scene = new_scene
             mood = plan.scenes[scene]
+            bias = bias_for(mood)
             step_logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
         logits = step_logits
 
