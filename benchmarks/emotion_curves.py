@@ -8,8 +8,9 @@ arousal through LEVELS at valence 0. For each level, engine and seed (plan) it m
 major-minus-minor key correlation (`eval_music.major_minus_minor`) and pitched notes per
 second, on the random timelines `eval_music.py` uses (a cut every 5 s). The transformer runs
 with `emsync score`'s defaults (int8 decoding, guidance and key bias from `ScoreOptions`).
-Prints mean and range per level, whether the means rise monotonically, and in how many seeds
-each step between neighbouring levels goes the right way; writes docs/img/emotion_curves.png
+Prints mean and range per level, whether the means rise monotonically, in how many seeds
+each step between neighbouring levels goes the right way, and the longest silence (no pitched
+note sounding) in any score of the level; writes docs/img/emotion_curves.png
 and appends the tables to benchmarks/results/music_eval.md.
 """
 
@@ -29,6 +30,7 @@ from emsync_core.music.arranger import arrange
 from emsync_core.music.generate import generate
 from emsync_core.music.model import EmsyncTransformer
 from emsync_core.music.plan import mode_for, plan_score
+from emsync_core.music.stats import longest_silence
 from emsync_core.pipeline import ScoreOptions
 
 # Plan modes at these valences: minor, minor, dorian, mixolydian, major, major.
@@ -36,9 +38,10 @@ LEVELS = (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0)
 PLOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "emotion_curves.png"
 
 
-def sweep(engine, axis: str, plans: int, seconds: float) -> np.ndarray:
-    """(levels, plans) of the axis's measure: mode along valence, density along arousal."""
-    out = np.zeros((len(LEVELS), plans))
+def sweep(engine, axis: str, plans: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, plans) of the axis's measure (mode along valence, density along arousal),
+    and of the longest silence in each score (seconds without a pitched note)."""
+    out, silence = np.zeros((len(LEVELS), plans)), np.zeros((len(LEVELS), plans))
     for i, level in enumerate(LEVELS):
         mood = (level, 0.0) if axis == "valence" else (0.0, level)
         for p in range(plans):
@@ -47,23 +50,25 @@ def sweep(engine, axis: str, plans: int, seconds: float) -> np.ndarray:
             out[i, p] = (
                 major_minus_minor(midi) if axis == "valence" else notes_per_second(midi, seconds)
             )
-    return out
+            silence[i, p] = longest_silence(midi, seconds)
+    return out, silence
 
 
-def table(name: str, axis: str, values: np.ndarray) -> list[str]:
+def table(name: str, axis: str, values: np.ndarray, silence: np.ndarray) -> list[str]:
     means = values.mean(axis=1)
     steps = np.diff(values, axis=0) > 0  # (levels - 1, plans): this seed rose at this step
     rows = [
         f"| {name} | {axis} {level:+.1f}{f' ({mode_for(level)})' if axis == 'valence' else ''} "
         f"| {m:+.3f} | {v.min():+.3f} .. {v.max():+.3f} | "
-        + (f"{int(steps[i - 1].sum())}/{values.shape[1]} |" if i else "- |")
+        + (f"{int(steps[i - 1].sum())}/{values.shape[1]} | " if i else "- | ")
+        + f"{silence[i].max():.1f} |"
         for i, (level, m, v) in enumerate(zip(LEVELS, means, values, strict=True))
     ]
     monotone = bool(np.all(np.diff(means) > 0))
     overall = int(np.sum(values[-1] > values[0]))
     rows.append(
         f"| {name} | {axis}: means rise at every step: **{'yes' if monotone else 'no'}**; "
-        f"highest level above lowest in {overall}/{values.shape[1]} seeds | | | |"
+        f"highest level above lowest in {overall}/{values.shape[1]} seeds | | | | |"
     )
     return rows
 
@@ -117,16 +122,27 @@ def main() -> None:
     curves: dict[tuple[str, str], np.ndarray] = {}
     lines = [
         "| engine | level (plan mode) | mean | range over seeds | "
-        "seeds rising from the level before |",
-        "| --- | --- | --- | --- | --- |",
+        "seeds rising from the level before | longest silence in any score (s) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for axis in ("valence", "arousal"):
         for name, engine in engines.items():
-            curves[(name, axis)] = sweep(engine, axis, args.plans, args.seconds)
-            rows = table(name, axis, curves[(name, axis)])
+            curves[(name, axis)], silence = sweep(engine, axis, args.plans, args.seconds)
+            rows = table(name, axis, curves[(name, axis)], silence)
             lines.extend(rows)
             print("\n".join(rows), flush=True)
     plot(curves)
+    # Long calm scenes: with no cut to force a chord, does the music go silent?
+    calm = []
+    for p in range(args.plans):
+        midi = engines["transformer"](plan_score([(0.0, 30.0)], [(0.0, -1.0)], p), p).midi
+        calm.append(longest_silence(midi, 30.0))
+    calm_line = (
+        f"Transformer, one 30-s scene at arousal -1 (no cuts), {args.plans} seeds: longest "
+        f"silence {max(calm):.1f} s (per seed: {' '.join(f'{x:.1f}' for x in calm)})."
+    )
+    print(calm_line)
+    lines.append(f"\n{calm_line}")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(f"\n## {datetime.date.today().isoformat()} — emotion curves, {machine}\n\n")

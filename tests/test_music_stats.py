@@ -118,3 +118,11 @@ def test_summary_names():
         "repetition",
         "notes_per_second",
     }
+
+
+def test_longest_silence_counts_gaps_between_overlapping_notes_and_at_the_ends():
+    midi = midi_of([(60, 1.0, 3.0), (64, 2.0, 4.0), (67, 7.0, 8.0)], [(36, 7.5, 9.0)])
+    assert stats.longest_silence(midi, 12.0) == pytest.approx(3.0)  # 4 -> 7 and 9 -> 12
+    assert stats.longest_silence(midi, 8.5) == pytest.approx(3.0)
+    assert stats.longest_silence(midi_of([(60, 0.0, 1.0)], [(38, 1.0, 9.0)], drums=True), 10) == 10
+    assert stats.longest_silence(midi_of([(60, 6.0, 7.0)]), 10.0) == pytest.approx(6.0)

@@ -82,6 +82,7 @@ from .score import ChordEvent, Score, new_midi
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
 MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
 PACE_FLOOR_STEPS = round(0.125 / STEP_S)  # gaps the pace bias leaves alone (125 ms)
+CALM_PACE_SHARE = 0.5  # of the pace bias that lengthens gaps (see `bias_for` in `generate`)
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`_Vocab.key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
 PROGRESS_STEPS = round(1.0 / STEP_S)  # report progress once per second of music
@@ -291,8 +292,21 @@ def generate(
     leaning = {key: key_bias * vocab.key_leaning(key) for key in {s.key for s in plan.scenes}}
 
     def bias_for(mood: ScenePlan) -> torch.Tensor:
-        """What the levers add to the logits in this scene."""
-        return leaning[mood.key] + (pace_bias * mood.arousal) * vocab.pace_tilt
+        """What the levers add to the logits in this scene. Calm scenes get half the pace
+        tilt: told to wait longer, the model holds a chord past the 8 s the MIDI lets a note
+        ring, and at full strength 30-s calm scenes fell silent for up to 13 s."""
+        pace = pace_bias * mood.arousal * (1.0 if mood.arousal > 0 else CALM_PACE_SHARE)
+        return leaning[mood.key] + pace * vocab.pace_tilt
+
+    def levered(logits: torch.Tensor) -> torch.Tensor:
+        """`logits` plus this scene's biases. The pace tilt moves probability between time
+        shifts only: whether the model waits stays its own choice, how long it waits follows
+        arousal (tilting waiting against playing left calm scenes silent for 20 s)."""
+        out = logits + bias
+        if pace_bias:
+            waits = slice(SHIFT_BASE, NOTE_ON_BASE)
+            out[waits] -= torch.logsumexp(out[waits], 0) - torch.logsumexp(logits[waits], 0)
+        return out
 
     end = max(1, round(plan.duration_s / STEP_S))
 
@@ -363,7 +377,9 @@ def generate(
                 missing = before - attack
                 if len(missing) == 1:
                     allowed &= ~vocab.pitched_on_by_pc[next(iter(missing))]
-        token, kept = sample(logits + bias, allowed, heated(temperature, streak), top_p, generator)
+        token, kept = sample(
+            levered(logits), allowed, heated(temperature, streak), top_p, generator
+        )
         streak = streak + 1 if kept <= 2 else streak / 2
 
         # -- clamp time shifts: never past the next cut (constrained) or the end

@@ -77,6 +77,15 @@ def _union_length(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
+def longest_silence(midi: pretty_midi.PrettyMIDI, duration: float) -> float:
+    """Longest stretch of [0, duration) seconds in which no pitched note sounds."""
+    longest, reach = 0.0, 0.0
+    for n in pitched_notes(midi):
+        longest = max(longest, min(n.start, duration) - reach)
+        reach = max(reach, n.end)
+    return max(longest, duration - reach)
+
+
 def polyphony(midi: pretty_midi.PrettyMIDI) -> float:
     """Mean number of distinct pitches sounding, over the time when at least one sounds.
 
