@@ -188,7 +188,7 @@ class _Decoder:
     (the null vectors condition dropout trained), and returns classifier-free guided logits
     unconditional + guidance * (conditional - unconditional): the model's own idea of what
     the mood changes, amplified. On CPU it decodes with the int8 copy of the model
-    (`int8_for_cpu`, 1.4-1.7x faster per step), unless `int8` is False.
+    (`int8_for_cpu`, 1.4-2x faster per step), unless `int8` is False.
     """
 
     def __init__(
