@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eval_music import RESULTS, WEIGHTS, major_minus_minor, notes_per_second, spans_for
+from eval_music import RESULTS, WEIGHTS, major_minus_minor, notes_per_second, one_mood_plan
 
 from emsync_core.music.arranger import arrange
 from emsync_core.music.generate import generate
@@ -45,8 +45,7 @@ def sweep(engine, axis: str, plans: int, seconds: float) -> tuple[np.ndarray, np
     for i, level in enumerate(LEVELS):
         mood = (level, 0.0) if axis == "valence" else (0.0, level)
         for p in range(plans):
-            spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
-            midi = engine(plan_score(spans, [mood] * len(spans), p), p).midi
+            midi = engine(one_mood_plan(p, seconds, mood), p).midi
             out[i, p] = (
                 major_minus_minor(midi) if axis == "valence" else notes_per_second(midi, seconds)
             )

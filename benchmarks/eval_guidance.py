@@ -21,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eval_music import RESULTS, WEIGHTS, major_minus_minor, notes_per_second, spans_for
+from eval_music import RESULTS, WEIGHTS, major_minus_minor, notes_per_second, one_mood_plan
 
 from emsync_core.music.generate import generate
 from emsync_core.music.model import EmsyncTransformer
-from emsync_core.music.plan import plan_score
 
 MOODS = {"V-": (-0.8, 0.0), "V+": (0.8, 0.0), "A-": (0.0, -0.8), "A+": (0.0, 0.8)}
 
@@ -44,8 +43,7 @@ def measure(
     for label, mood in MOODS.items():
         rows = []
         for p in range(plans):
-            spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
-            plan = plan_score(spans, [mood] * len(spans), p)
+            plan = one_mood_plan(p, seconds, mood)
             midi = generate(
                 plan, model, p, guidance=guidance, key_bias=key_bias, pace_bias=pace_bias, int8=int8
             ).midi

@@ -96,13 +96,18 @@ def notes_per_second(midi, seconds: float) -> float:
     return sum(len(i.notes) for i in midi.instruments) / seconds
 
 
+def one_mood_plan(p: int, seconds: float, mood: tuple[float, float]) -> ScorePlan:
+    """Control timeline `p` (a cut every ~5 s, seeded apart from `mixed_plan`'s) with `mood`
+    in every scene: the material of every emotion-control measurement."""
+    spans = spans_for(100 + p, seconds, n_cuts=int(seconds / 5))
+    return plan_score(spans, [mood] * len(spans), p)
+
+
 def control(engine, args: argparse.Namespace, mood: tuple[float, float], measure) -> float:
     """Mean of `measure` over scores whose every scene has `mood`."""
-    values = []
-    for p in range(args.plans):
-        spans = spans_for(100 + p, args.seconds, n_cuts=int(args.seconds / 5))
-        plan = plan_score(spans, [mood] * len(spans), p)
-        values.append(measure(engine(plan, p).midi))
+    values = [
+        measure(engine(one_mood_plan(p, args.seconds, mood), p).midi) for p in range(args.plans)
+    ]
     return float(np.mean(values))
 
 

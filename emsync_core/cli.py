@@ -10,7 +10,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-from . import __version__
+from . import __version__, defaults
 from .errors import EmsyncError
 
 
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         choices=["transformer", "arranger"],
-        default="transformer",
+        default=defaults.ENGINE,
         help="music engine: the EMSYNC transformer (default), or the rule-based arranger "
         "(instant, for quick drafts)",
     )
@@ -72,21 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--guidance",
         type=strength("guidance", off=1.0),
-        default=3.0,
+        default=defaults.GUIDANCE,
         help="transformer: classifier-free guidance on the mood (default 3; 1 = plain "
         "sampling, as in the paper; see emsync_core/weights/MODEL_CARD.md)",
     )
     p.add_argument(
         "--key-bias",
         type=strength("key bias", off=0.0),
-        default=4.0,
+        default=defaults.KEY_BIAS,
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
         "follows valence (default 4 nats; 0 = the model's own choice)",
     )
     p.add_argument(
         "--pace-bias",
         type=strength("pace bias", off=0.0),
-        default=2.0,
+        default=defaults.PACE_BIAS,
         help="transformer: how strongly each scene's arousal shortens (or, when calm, "
         "lengthens) the gaps between notes (default 2; 0 = the model's own pace)",
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import opentimelineio as otio
 
-from . import __version__
+from . import __version__, defaults
 from .audio import master as mastering
 from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
@@ -53,7 +53,7 @@ class ScoreOptions:
     out: Path | None = None
     seed: int = 0
     emotion: str | None = None
-    engine: str = "transformer"
+    engine: str = defaults.ENGINE
     soundfont: Path | None = None
     rate: float | None = None
     timeline: str | None = None
@@ -65,9 +65,9 @@ class ScoreOptions:
     media_root: Path | None = None  # where moved media can be found, by file name
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
-    guidance: float = 3.0  # transformer only: classifier-free guidance on the mood (1 = off)
-    key_bias: float = 4.0  # transformer only: lean to each scene's planned key (0 = off)
-    pace_bias: float = 2.0  # transformer only: tilt time shifts by arousal (0 = off)
+    guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
+    key_bias: float = defaults.KEY_BIAS  # transformer only
+    pace_bias: float = defaults.PACE_BIAS  # transformer only
     progress: bool | None = None  # None: only when stderr is a terminal
 
 
