@@ -48,7 +48,8 @@ from tqdm import tqdm
 
 from emsync_core.emotion.classify import EmotionHead, analyze_video_detailed
 from emsync_core.emotion.mapping import CLASSES
-from emsync_core.emotion.train_emotion import find_clips, user_head_path
+from emsync_core.emotion.train_emotion import find_clips
+from emsync_core.emotion.user_head import user_head_path
 from emsync_core.errors import EmsyncError
 
 RESULTS = Path(__file__).resolve().parent / "results" / "emotion_eval.md"

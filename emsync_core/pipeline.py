@@ -27,7 +27,7 @@ from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, resolve_moods
-from .emotion.train_emotion import load_user_head
+from .emotion.user_head import load_user_head
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange

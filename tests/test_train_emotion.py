@@ -8,7 +8,8 @@ import pytest
 
 from emsync_core.cli import main
 from emsync_core.emotion.classify import EmotionHead
-from emsync_core.emotion.train_emotion import find_clips, load_user_head
+from emsync_core.emotion.train_emotion import find_clips
+from emsync_core.emotion.user_head import load_user_head
 from emsync_core.errors import EmsyncError
 from emsync_core.video.synth import Segment, write_video
 

@@ -51,7 +51,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .classify import EmotionHead, analyze_edit_detailed, analyze_video_detailed
-    from .train_emotion import load_user_head
+    from .user_head import load_user_head
 
     head = load_user_head()  # a head fitted by `emsync train-emotion`, else None (default)
     if args.weights is not None:

@@ -24,6 +24,7 @@ from ..errors import EmsyncError
 from ..video.frames import VIDEO_SUFFIXES
 from .classify import EmotionHead, analyze_video_detailed, fit_head, standardise
 from .mapping import CLASSES
+from .user_head import user_head_path
 
 ALIASES = {
     "angry": "anger",
@@ -36,29 +37,6 @@ ALIASES = {
     "surprised": "surprise",
     "calm": "neutral",
 }
-HEAD_ENV = "EMSYNC_EMOTION_HEAD"
-
-
-def user_head_path() -> Path:
-    """Where a fitted head lives: $EMSYNC_EMOTION_HEAD, else the per-user config folder."""
-    if os.environ.get(HEAD_ENV):
-        return Path(os.environ[HEAD_ENV])
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "emsync" / "emotion_head.json"
-
-
-def load_user_head() -> EmotionHead | None:
-    """The user's fitted head if there is one, else None (the default head is used)."""
-    path = user_head_path()
-    if not path.is_file():
-        return None
-    try:
-        return EmotionHead.from_json(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise EmsyncError(
-            f"The fitted emotion weights '{path}' cannot be used ({exc}). Run "
-            "`emsync train-emotion FOLDER` again, or delete the file to use the defaults."
-        ) from None
 
 
 @dataclass(frozen=True)
