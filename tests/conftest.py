@@ -3,15 +3,15 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TIMELINE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timelines"
 
 
 @pytest.fixture(scope="session")
 def timeline_fixtures() -> Path:
-    """The shared real-world timeline files: ../shared/fixtures/timelines beside the repo."""
-    folder = REPO_ROOT.parent / "shared" / "fixtures" / "timelines"
-    if not folder.is_dir():
-        pytest.fail(f"timeline fixtures not found at {folder}: check out shared/ beside the repo")
-    return folder
+    """Real-world timeline files (tests/fixtures/timelines; licences in its README)."""
+    if not TIMELINE_FIXTURES.is_dir():
+        pytest.fail(f"timeline fixtures not found at {TIMELINE_FIXTURES}")
+    return TIMELINE_FIXTURES
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ All positions are integer frames at the timeline rate.
 from __future__ import annotations
 
 import math
+import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -28,6 +29,8 @@ from emsync_core.timeline.timebase import frames_exact, to_frames, to_seconds
 
 VIDEO = otio.schema.TrackKind.Video
 AUDIO = otio.schema.TrackKind.Audio
+# An EDL comment naming the event's media file (Avid, Resolve); the adapter keeps it as text.
+_SOURCE_FILE = re.compile(r"^\s*SOURCE FILE\s*:?\s*(.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +297,30 @@ def merge_through_edits(spans: list[Span], rate: Fraction) -> list[Span]:
 
 
 def _continues(a: Span, b: Span, tolerance: Fraction) -> bool:
-    if a.key != b.key:  # both None for gaps
+    """Whether `b` carries on `a`'s shot with nothing changing on screen (a through edit).
+
+    Never across a transition (a dissolve is a deliberate edit even within one shot), and for
+    EDL reels only when no clip name or source file says the two events are different media
+    (CMX 3600 truncates reel names to 8 characters, so two camera files can share one).
+    """
+    if b.transition is not None:
         return False
-    return a.clip is None or abs(a.src + (a.end - a.start) * a.speed - b.src) <= tolerance
+    if a.key is None or b.key is None:
+        return a.key is b.key  # gap after gap
+    if a.key[0] == "reel" and b.key[0] == "reel":
+        if a.key[1] != b.key[1] or not _same_details(a.key[2:], b.key[2:]):
+            return False
+    elif a.key != b.key:
+        return False
+    if a.key[0] == "generator" and a.key[1] == "black":
+        return True  # black into black: the picture cannot change, whatever the source time
+    return abs(a.src + (a.end - a.start) * a.speed - b.src) <= tolerance
+
+
+def _same_details(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Clip name and source file of two EDL events: each that both events state must agree
+    (an event without a comment says nothing either way)."""
+    return all(x == y for x, y in zip(a, b, strict=True) if x and y)
 
 
 # --------------------------------------------------------------------------- media identity
@@ -309,13 +333,29 @@ def media_key(clip: otio.schema.Clip) -> tuple[str, ...]:
         return ("url", ref.target_url)
     if isinstance(ref, otio.schema.ImageSequenceReference) and ref.target_url_base:
         return ("sequence", ref.abstract_target_url("#"))
-    if isinstance(ref, otio.schema.GeneratorReference):
-        return ("generator", ref.generator_kind, clip.name, repr(ref.parameters))
-    # EDL events without a file: the tape/reel name is the media identity.
     metadata = clip.metadata
     # len() first: a lookup in OTIO's metadata wrapper costs ~20 us even when it is empty
-    reel = metadata.get("cmx_3600", {}).get("reel") if len(metadata) else None
-    return ("reel", str(reel)) if reel else ("name", clip.name)
+    cmx = metadata.get("cmx_3600", {}) if len(metadata) else {}
+    if isinstance(ref, otio.schema.GeneratorReference):
+        if ref.generator_kind == "black" and cmx:
+            return ("generator", "black")  # EDL BL events: all black is one picture
+        return ("generator", ref.generator_kind, clip.name, repr(ref.parameters))
+    # EDL events without a file: the tape/reel name, and the clip name and source file where
+    # comments give them (`* FROM CLIP NAME:`, `* SOURCE FILE:`), since the reel name may be
+    # truncated. Without a FROM CLIP NAME the adapter names the clip by its event number.
+    reel = cmx.get("reel")
+    if not reel:
+        return ("name", clip.name)
+    name = "" if clip.name.strip().isdigit() else clip.name.strip()
+    return ("reel", str(reel), name.casefold(), _source_file(cmx).casefold())
+
+
+def _source_file(cmx) -> str:
+    for comment in cmx.get("comments", ()):
+        match = _SOURCE_FILE.match(str(comment))
+        if match:
+            return match.group(1).strip()
+    return ""
 
 
 def media_path(clip: otio.schema.Clip) -> str | None:
