@@ -273,7 +273,8 @@ def _fcpxml(frame_duration: str, frames: list[int], per_second: int) -> str:
         offset += n
     assets = "".join(
         f'<asset id="a{i}" name="m{i}" start="0s" duration="{t(per_second * 600)}" '
-        f'hasVideo="1" format="f1" src="file:///media/m{i}.mov"/>'
+        f'hasVideo="1" format="f1"><media-rep kind="original-media" '
+        f'src="file:///media/m{i}.mov"/></asset>'
         for i in range(2)
     )
     return (
@@ -301,7 +302,143 @@ def test_fcpxml_exact_rates(tmp_path, frame_duration, rate, per_second):
     lengths = [37, 1, 250, 12, 4001]
     path = tmp_path / "p.fcpxml"
     path.write_text(_fcpxml(frame_duration, lengths, per_second), encoding="utf-8")
+    from emsync_core.timeline import fcpxml_dtd
+
+    assert fcpxml_dtd.problems(ET.parse(path).getroot()) == []  # a valid 1.9 document
     edit = read(path)
     assert edit.rate == rate
     assert edit.cuts == (37, 38, 288, 300)
     assert edit.duration == sum(lengths)
+
+
+# ------------------------------------------------------------------ DTD content models
+
+
+def _asset(version: str, n: int) -> str:
+    """A video asset as the given FCPXML version writes it: `src` in 1.8, <media-rep> after."""
+    url = f"file:///Volumes/Media/B00{n}.mov"
+    attrs = (
+        f'id="b{n}" name="B00{n}" start="0s" duration="600s" hasVideo="1" hasAudio="1" format="f"'
+    )
+    if version == "1.8":
+        return f'<asset {attrs} src="{url}"/>'
+    return f'<asset {attrs}><media-rep kind="original-media" src="{url}"/></asset>'
+
+
+# The first storyline item in the forms Final Cut Pro writes: audio channels configured
+# (audio-channel-source after the markers), a synchronized clip (sync-source), a clip with
+# channels and a filter, a multicam clip (mc-source first). Each runs frames 0-48.
+FIRST_ITEMS = {
+    "plain": '<asset-clip ref="b1" offset="3600s" name="One" duration="2s"/>',
+    "audio-channel-source": (
+        '<asset-clip ref="b1" offset="3600s" name="One" start="10s" duration="2s">'
+        '<adjust-volume amount="-3dB"/>'
+        '<marker start="11s" duration="1/24s" value="hit"/>'
+        '<audio-channel-source srcCh="1, 2" outCh="L, R" role="dialogue.dialogue-1"/>'
+        '<metadata><md key="com.apple.proapps.studio.reel" value="1"/></metadata>'
+        "</asset-clip>"
+    ),
+    "sync-source": (
+        '<sync-clip offset="3600s" name="One" duration="2s" format="f" tcFormat="NDF">'
+        '<asset-clip ref="b1" offset="0s" duration="2s" audioRole="dialogue"/>'
+        '<marker start="1s" duration="1/24s" value="slate"/>'
+        '<sync-source sourceID="storyline"><audio-role-source role="dialogue.dialogue-1"/>'
+        "</sync-source></sync-clip>"
+    ),
+    "clip": (
+        '<clip offset="3600s" name="One" duration="2s" format="f" tcFormat="NDF">'
+        '<video ref="b1" offset="0s" duration="2s"/>'
+        '<audio-channel-source srcCh="1, 2" role="dialogue"/>'
+        '<filter-audio ref="fx" name="Channel EQ"/></clip>'
+    ),
+    "mc-clip": (
+        '<mc-clip ref="mc" offset="3600s" name="One" duration="2s">'
+        '<mc-source angleID="A" srcEnable="all"/></mc-clip>'
+    ),
+}
+
+
+def _versioned(version: str, first: str) -> str:
+    multicam = (
+        '<media id="mc" name="Multi"><multicam format="f">'
+        '<mc-angle name="A" angleID="A"><asset-clip ref="b1" offset="0s" duration="10s"/>'
+        "</mc-angle></multicam></media>"
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n<fcpxml version="{version}">'
+        '<resources><format id="f" name="FFVideoFormat1080p24" frameDuration="100/2400s"/>'
+        f"{_asset(version, 1)}{_asset(version, 2)}{_asset(version, 3)}"
+        '<effect id="fx" name="Channel EQ" uid="FFAUChannelEQ"/>'
+        f"{multicam}</resources>"
+        '<library><event name="Day"><project name="Reel">'
+        '<sequence format="f" duration="6s" tcStart="3600s" tcFormat="NDF"><spine>'
+        f"{FIRST_ITEMS[first]}"
+        '<asset-clip ref="b2" offset="3602s" name="Two" duration="2s"/>'
+        '<asset-clip ref="b3" offset="3604s" name="Three" duration="2s"/>'
+        "</spine></sequence></project></event></library></fcpxml>\n"
+    )
+
+
+@pytest.mark.parametrize("first", sorted(FIRST_ITEMS))
+@pytest.mark.parametrize("version", ["1.8", "1.9", "1.10", "1.11"])
+def test_every_written_fcpxml_satisfies_the_dtd(tmp_path, version, first):
+    from emsync_core.timeline import fcpxml_dtd
+
+    text = _versioned(version, first)
+    assert fcpxml_dtd.problems(ET.fromstring(text)) == []  # the input itself is valid
+    path = tmp_path / "reel.fcpxml"
+    path.write_text(text, encoding="utf-8")
+    edit, timeline = read_with_timeline(path)
+    assert edit.cuts == (48, 96) and edit.duration == 144
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "o" / "reel.scored.fcpxml")
+    main = written.files[0]
+    assert main.suffix == ".fcpxml" and not written.messages
+    root = ET.parse(main).getroot()
+    assert fcpxml_dtd.problems(root) == []
+    [asset] = [a for a in root.iter("asset") if a.get("name") == SCORE_TRACK]
+    if version == "1.8":
+        assert asset.get("src") and not list(asset)
+    else:
+        assert "src" not in asset.attrib and [r.tag for r in asset] == ["media-rep"]
+    back, back_timeline = read_with_timeline(main)
+    assert back.cuts == edit.cuts and back.duration == 144
+    [score] = [t for t in back_timeline.tracks if t.name and SCORE_TRACK in _names(t)]
+    assert score.range_in_parent().start_time.value == 0 and score.duration().value == 144
+
+
+def _names(track) -> list[str]:
+    return [c.name for c in track.find_clips()]
+
+
+def test_the_checker_catches_what_final_cut_refuses():
+    from emsync_core.timeline import fcpxml_dtd
+
+    # The score asset as the old writer made it for 1.9: `src`, no <media-rep>.
+    old = _versioned("1.9", "plain").replace(
+        "</resources>", '<asset id="s" name="EMSYNC Score" src="file:///s.wav"/></resources>'
+    )
+    found = fcpxml_dtd.problems(ET.fromstring(old))
+    assert any("src not allowed" in p for p in found)
+    assert any("media-rep+" in p for p in found)
+    # A connected clip after audio-channel-source (where the old writer appended it).
+    root = ET.fromstring(_versioned("1.10", "audio-channel-source"))
+    first = root.find(".//spine/asset-clip")
+    assert fcpxml_dtd.insertion_index(first, "asset-clip", (1, 10)) == 1  # after the volume
+    ET.SubElement(first, "asset-clip", {"ref": "b2", "lane": "-1", "offset": "10s"})
+    assert any("audio-channel-source" in p for p in fcpxml_dtd.problems(root))
+
+
+def test_second_project_is_written_back_as_fcpxml(timeline_fixtures, tmp_path):
+    """--timeline picks the second project: it comes back as FCPXML, scored there."""
+    path = timeline_fixtures / "fcpx_example.fcpxml"
+    edit, timeline = read_with_timeline(path, timeline="OpenTimeline_Project 1")
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "o" / "x.scored.fcpxml")
+    assert written.files[0].suffix == ".fcpxml" and not written.messages
+    root = ET.parse(written.files[0]).getroot()
+    from emsync_core.timeline import fcpxml_dtd
+
+    assert fcpxml_dtd.problems(root) == []
+    [project] = [p for p in root.iter("project") if p.get("name") == "OpenTimeline_Project 1"]
+    assert any(c.get("name") == SCORE_TRACK for c in project.iter("asset-clip"))
+    back, _ = read_with_timeline(written.files[0], timeline="OpenTimeline_Project 1")
+    assert back.cuts == edit.cuts

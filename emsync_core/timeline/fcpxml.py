@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
+from emsync_core.timeline import fcpxml_dtd
 from emsync_core.timeline.timebase import DROP_FRAME_KEY, exact_rate
 
 RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
@@ -519,9 +520,22 @@ def add_score(
     doc = _Document(root)
     frame = 1 / doc.frame_rate(sequence.get("format"))
     _remove_score(root, name)
-    anchor = next((c for c in sequence.find("spine") if c.tag in _STORY), None)
+    version = fcpxml_dtd.document_version(root)
+    # The first item of the primary storyline that may hold a connected clip (an audition
+    # may not), and where in its children the DTD lets one go: after what is already
+    # anchored there, before its markers, audio-channel-source / sync-source, filters and
+    # metadata (Final Cut writes audio-channel-source whenever audio channels are set).
+    anchor, at_index = None, None
+    for child in sequence.find("spine"):
+        if child.tag in _STORY - {"spine"}:
+            at_index = fcpxml_dtd.insertion_index(child, "asset-clip", version)
+            if at_index is not None:
+                anchor = child
+                break
     if anchor is None:
-        raise FcpxmlError(f"project '{chosen.get('name', '')}' has an empty storyline")
+        raise FcpxmlError(
+            f"project '{chosen.get('name', '')}' has no storyline item to hold the score"
+        )
 
     resources = root.find("resources")
     if resources is None:
@@ -544,7 +558,9 @@ def add_score(
             "audioRate": str(sample_rate),
         },
     )
-    if _version(root) >= (1, 10):
+    # FCPXML 1.8 names the file in `src`; from 1.9 the DTD has no `src` on an asset and
+    # requires a <media-rep> child instead.
+    if fcpxml_dtd.rules_version(version) >= (1, 9):
         ET.SubElement(asset, "media-rep", {"kind": "original-media", "src": audio_url})
     else:
         asset.set("src", audio_url)
@@ -566,20 +582,11 @@ def add_score(
             "audioRole": "music",
         },
     )
-    # FCPXML's DTD lists anchored items after a clip's content and before its markers,
-    # keywords, filters and metadata.
-    later = [i for i, c in enumerate(anchor) if c.tag in _AFTER_ANCHORED]
-    anchor.insert(later[0] if later else len(anchor), clip)
+    anchor.insert(at_index, clip)
     # A carriage return the input wrote as &#13; (Premiere title text) must stay one: a
     # literal one would be read back as a line feed.
     body = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n{body}\n'
-
-
-_AFTER_ANCHORED = {
-    "marker", "chapter-marker", "rating", "keyword", "analysis-marker", "audio-role-source",
-    "filter-video", "filter-video-mask", "filter-audio", "metadata",
-}  # fmt: skip
 
 
 def _remove_score(root: ET.Element, name: str) -> None:
@@ -590,13 +597,6 @@ def _remove_score(root: ET.Element, name: str) -> None:
                 child.tag == "asset-clip" and child.get("ref") in score_ids
             ):
                 parent.remove(child)
-
-
-def _version(root: ET.Element) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in root.get("version", "1.8").split("."))
-    except ValueError:
-        return (1, 8)
 
 
 def time_string(t: Fraction) -> str:

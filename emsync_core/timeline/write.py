@@ -321,6 +321,9 @@ def _verify(path: Path, edit: Edit) -> None:
     from emsync_core.timeline.read import read_with_timeline
 
     back, timeline = read_with_timeline(path, rate=float(edit.rate))
+    if back.name != edit.name and edit.name in back.other_timelines:
+        # A file of several timelines (FCPXML projects): check the one that was scored.
+        back, timeline = read_with_timeline(path, rate=float(edit.rate), timeline=edit.name)
     if back.duration != edit.duration or back.cuts != edit.cuts:
         raise ValueError(
             f"read back with different cuts ({len(back.cuts)} cuts, {back.duration} frames "
