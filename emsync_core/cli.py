@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__, defaults
-from .errors import EmsyncError
+from .errors import EmsyncError, Interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    previous = _stop_on_signals()
     try:
         return args.func(args) or 0
     except EmsyncError as exc:
         print(f"emsync: error: {exc}", file=sys.stderr)
+        return 2
+    except Interrupted as exc:
+        print(
+            f"emsync: stopped by {exc.signal_name} (the terminal closed, or a job manager or "
+            "Resolve ended the run). Nothing was written: an existing output folder is "
+            "unchanged and no partial files were left. Run the command again to finish.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("emsync: interrupted; nothing was written.", file=sys.stderr)
@@ -36,16 +49,71 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _stop_on_signals() -> dict[int, object]:
+    """Turn SIGTERM and SIGHUP into `Interrupted`, so the run cleans up as for Ctrl-C.
+
+    Returns the previous handlers (main may be called in-process, e.g. by tests)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        previous[signum] = signal.signal(signum, stop)
+    return previous
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in `argv` (the first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+class _Parser(argparse.ArgumentParser):
+    """One plain paragraph for a usage error, not the whole usage block before it."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if "--emotion" in message and "expected one argument" in message:
+            hint = (
+                " A negative value looks like an option to the shell's argument parser: write "
+                "--emotion=-0.5,0.2 (with '=')."
+            )
+        elif "expected one argument" in message:
+            hint = " A value that starts with '-' must be joined with '=' (e.g. --seed=-1)."
+        self.exit(2, f"emsync: error: {message}.{hint} See `{self.prog} --help`.\n")
+
+
+# Subcommands whose options come from heavy modules (torch, scipy, OpenCV): configured only
+# when named, so that `emsync --help` and light commands start in a fraction of a second.
+_HEAVY = {
+    "analyze": "estimate each scene's emotion from the footage",
+    "train-emotion": "fit the emotion analysis on your labelled clips",
+    "train": "build a training corpus (--build-corpus) or train the transformer on one (--corpus)",
+    "install-resolve": "add Workspace > Scripts > Generate Score to DaVinci Resolve (per user)",
+}
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The argument parser; the heavy subcommands are configured only when `command` names
+    them ("*": all of them)."""
+    parser = _Parser(
         prog="emsync",
         description="Original film score that follows each scene's mood and changes chord "
         "on every cut of your timeline.",
     )
     parser.add_argument("--version", action="version", version=f"emsync {__version__}")
-    sub = parser.add_subparsers(metavar="COMMAND")
+    sub = parser.add_subparsers(metavar="COMMAND", parser_class=_Parser)
+
+    def heavy(name: str) -> argparse.ArgumentParser | None:
+        p = sub.add_parser(name, help=_HEAVY[name])
+        return p if command in ("*", name) else None
 
     p = sub.add_parser("score", help="score a timeline (OTIO, EDL, FCP XML, FCPXML, AAF, ...)")
     p.add_argument("input", type=Path, help="timeline file")
@@ -112,15 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeline")
     p.set_defaults(func=cmd_cuts)
 
-    from .emotion import analyze as emotion_analyze
+    if p := heavy("analyze"):
+        from .emotion import analyze as emotion_analyze
 
-    p = sub.add_parser("analyze", help="estimate each scene's emotion from the footage")
-    emotion_analyze.configure_parser(p)
+        emotion_analyze.configure_parser(p)
 
-    from .emotion import train_emotion
+    if p := heavy("train-emotion"):
+        from .emotion import train_emotion
 
-    p = sub.add_parser("train-emotion", help="fit the emotion analysis on your labelled clips")
-    train_emotion.configure_parser(p)
+        train_emotion.configure_parser(p)
 
     p = sub.add_parser("render", help="render a MIDI file to a mastered 48 kHz WAV")
     p.add_argument("midi", type=Path)
@@ -134,25 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_demo)
 
-    from .music import corpus as music_corpus
-    from .music import train as music_train
+    if p := heavy("train"):
+        from .music import corpus as music_corpus
+        from .music import train as music_train
 
-    p = sub.add_parser(
-        "train",
-        help="build a training corpus (--build-corpus) or train the transformer on one (--corpus)",
-    )
-    music_corpus.configure_parser(p)
-    music_train.configure_parser(p, out=False)  # --out is shared with --build-corpus
-    p.set_defaults(func=cmd_train)
+        music_corpus.configure_parser(p)
+        music_train.configure_parser(p, out=False)  # --out is shared with --build-corpus
+        p.set_defaults(func=cmd_train)
 
-    from resolve_plugin import install as resolve_install
+    if p := heavy("install-resolve"):
+        from resolve_plugin import install as resolve_install
 
-    p = sub.add_parser(
-        "install-resolve",
-        help="add Workspace > Scripts > Generate Score to DaVinci Resolve (per user)",
-    )
-    resolve_install.configure_parser(p)
-    p.set_defaults(func=resolve_install.run)
+        resolve_install.configure_parser(p)
+        p.set_defaults(func=resolve_install.run)
     return parser
 
 

@@ -24,3 +24,14 @@ class OutputError(EmsyncError):
 
 class RenderError(EmsyncError):
     """FluidSynth or the SoundFont is missing or unusable."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP arrived: raised from the signal handler so that every `finally` and
+    context manager cleans up on the way out, like KeyboardInterrupt does for Ctrl-C.
+
+    A BaseException, so that `except Exception` around a stage cannot swallow it."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name

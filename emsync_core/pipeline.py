@@ -10,9 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import opentimelineio as otio
 
-from . import __version__, defaults
+from . import __version__, defaults, output_folder
 from .audio import master as mastering
 from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
@@ -86,8 +83,13 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     options = options or ScoreOptions()
     path = Path(input_path)
     out_dir = Path(options.out) if options.out else Path.cwd() / f"{path.stem}.emsync"
-    _check_output(out_dir, options.force)
+    output_folder.check_target(out_dir, options.force)
+    with output_folder.locked(out_dir):
+        output_folder.check_target(out_dir, options.force)  # another run may have finished
+        return _score_locked(path, out_dir, options)
 
+
+def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverables:
     stages = Stages(total=7 if options.render else 5, enabled=options.progress)
     try:
         analysed = None
@@ -111,7 +113,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
         with stages.stage("generate"):
             result = compose(plan, options, lambda f: stages.detail(f"{f:.0%} of the music"))
 
-        with _staging(out_dir, options.force) as staging:
+        with output_folder.Staging(out_dir, options.force) as staging:
             files = {"midi": staging / "score.mid"}
             result.midi.write(str(files["midi"]))
             audio_info: dict[str, object] = {}
@@ -414,47 +416,3 @@ def _marker_use(marker: Marker, edit: Edit) -> str:
     if marker.is_hit:
         return "hit" if marker.frame in edit.hit_frames else "hit on a cut (already a boundary)"
     return "ignored"
-
-
-def _check_output(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not force:
-        raise OutputError(
-            f"The output folder '{out_dir}' already exists. Pass --force to replace it, or "
-            "--out to write somewhere else. Nothing was changed."
-        )
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"'{out_dir}' exists and is not a folder; choose another --out.")
-
-
-class _staging:
-    """Build the outputs in a hidden sibling folder, then swap it into place in one rename.
-
-    On any error the half-built folder is removed and an existing output stays untouched.
-    """
-
-    def __init__(self, out_dir: Path, force: bool) -> None:
-        self.out_dir, self.force = out_dir, force
-
-    def __enter__(self) -> Path:
-        parent = self.out_dir.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.", dir=parent))
-        except OSError as exc:
-            raise OutputError(
-                f"Cannot write to '{parent}': {exc.strerror}. Choose a writable folder with --out."
-            ) from None
-        return self.path
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            return
-        os.chmod(self.path, 0o755)
-        old = None
-        if self.out_dir.exists() and self.force:
-            old = self.out_dir.with_name(f".{self.out_dir.name}.old-{os.getpid()}")
-            self.out_dir.rename(old)
-        self.path.rename(self.out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
