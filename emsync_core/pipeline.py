@@ -138,6 +138,7 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
                     timeline=timeline,
                     audio_file=files.get("wav"),  # bundled into .otioz / .otiod
                     media_dir=out_dir,  # relative paths are relative to the final folder
+                    audio_rendered=options.render,  # else a message: score.wav is missing
                 )
                 for written_file in written.files:
                     files["otio" if written_file.suffix == ".otio" else "timeline"] = written_file

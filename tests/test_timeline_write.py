@@ -72,6 +72,7 @@ def same_edit(a, b):
 
 
 def score_track(timeline):
+    """The score track (FCP 7 XML's stereo pair of tracks reads back as one, ganged)."""
     tracks = [
         t
         for t in timeline.tracks
@@ -194,7 +195,8 @@ def test_relative_media(timeline_fixtures, tmp_path):
         c.media_reference.target_url
         for c in otio.adapters.read_from_file(str(absolute.files[0])).find_clips()
     ]
-    assert urls[:2] == [(media / "a b.mov").as_uri()] * 2  # the relative one resolved
+    # the relative one resolved, each in its own style (plain stays plain)
+    assert urls[:2] == [(media / "a b.mov").as_uri(), str(media / "a b.mov")]
     assert urls[3] == (out / "score.wav").resolve().as_uri()
     # the FCP 7 XML carries the relative paths too
     xml = rel.files[0].read_text(encoding="utf-8")
@@ -248,3 +250,84 @@ def test_edit_without_source_needs_the_timeline(timeline_fixtures, tmp_path):
     written = write_scored(edit, tmp_path / "score.wav", tmp_path / "x.otio", timeline=tl)
     with warnings.catch_warnings():
         same_edit(edit, read(written.files[0]))
+
+
+def test_aaf_describes_the_score_wav_as_it_is(timeline_fixtures, tmp_path):
+    """The AAF writer's default is 16-bit mono; the score is what master.write_wav writes."""
+    import aaf2
+    import numpy as np
+    import soundfile
+
+    from emsync_core.audio.master import write_wav
+
+    wav = tmp_path / "out" / "score.wav"
+    wav.parent.mkdir()
+    write_wav(wav, np.zeros((4800, 2), dtype=np.float32), 48000)
+    info = soundfile.info(str(wav))
+    assert (info.channels, info.samplerate, info.subtype) == (2, 48000, "PCM_24")
+    edit, timeline = read_with_timeline(timeline_fixtures / "simple_cut.otio")
+    written = write_scored(edit, wav, tmp_path / "out" / "s.scored.aaf", fmt="aaf")
+    with aaf2.open(str(written.files[0]), "r") as f:
+        described = [
+            mob.descriptor
+            for mob in f.content.sourcemobs()
+            if isinstance(mob.descriptor, aaf2.essence.PCMDescriptor)
+            and any("score.wav" in str(loc["URLString"].value) for loc in mob.descriptor["Locator"])
+        ]
+        assert len(described) == 1, "one stereo descriptor for the score"
+        d = described[0]
+        assert d["Channels"].value == 2
+        assert d["QuantizationBits"].value == 24
+        assert d["AudioSamplingRate"].value == 48000
+        assert d["BlockAlign"].value == 6 and d["AverageBPS"].value == 6 * 48000
+
+
+def _otio_with_urls(path, urls):
+    tl = otio.schema.Timeline(name="styles")
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    for i, url in enumerate(urls):
+        rng = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(24 + i, 24)
+        )
+        ref = otio.schema.ExternalReference(target_url=url, available_range=rng)
+        track.append(otio.schema.Clip(name=f"c{i}", media_reference=ref, source_range=rng))
+    tl.tracks.append(track)
+    otio.adapters.write_to_file(tl, str(path))
+
+
+@pytest.mark.parametrize(
+    ("urls", "score_plain"),
+    [
+        (["/Volumes/Media/A001.mov", "/Volumes/Media/A 002.mov"], True),  # as Resolve writes
+        (["file:///Volumes/Media/A001.mov", "file:///Volumes/Media/A%20002.mov"], False),
+        (["/Volumes/Media/A001.mov", "file:///Volumes/Media/A%20002.mov"], False),
+    ],
+)
+def test_otio_media_paths_keep_their_style(tmp_path, urls, score_plain):
+    src = tmp_path / "cut.otio"
+    _otio_with_urls(src, urls)
+    wav = tmp_path / "out" / "score.wav"
+    written = write_scored(read(src), wav, tmp_path / "out" / "cut.scored.otio")
+    back = [
+        c.media_reference.target_url
+        for c in otio.adapters.read_from_file(str(written.files[0])).find_clips()
+    ]
+    assert back[:-1] == urls  # exactly as the input wrote them
+    assert back[-1] == (str(wav.resolve()) if score_plain else wav.resolve().as_uri())
+
+
+def test_no_render_says_the_wav_is_missing(timeline_fixtures, tmp_path):
+    edit = read(timeline_fixtures / "simple_cut.otio")
+    wav = tmp_path / "out" / "score.wav"
+    written = write_scored(edit, wav, tmp_path / "out" / "s.scored.otio", audio_rendered=False)
+    assert not wav.exists()
+    [note] = written.messages
+    assert "--no-render" in note and str(wav) in note and "s.scored.otio" in note
+
+
+def test_pipeline_no_render_says_so(timeline_fixtures, tmp_path):
+    out = tmp_path / "out"
+    options = ScoreOptions(out=out, engine="arranger", render=False, progress=False)
+    result = score(timeline_fixtures / "simple_cut.otio", options)
+    assert not (out / "score.wav").exists()
+    assert any("--no-render" in m and "does not exist yet" in m for m in result.messages)

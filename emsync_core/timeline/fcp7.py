@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 SCORE = "EMSYNC Score"
 
@@ -28,10 +29,13 @@ def add_score(
     sequence: str | None = None,
     sample_rate: int = 48000,
     channels: int = 2,
+    depth: int = 24,
 ) -> str:
-    """`text` with the score as a new last audio track of `sequence` (default the first
-    top-level sequence), starting at its first frame and `duration_frames` long. A score track
-    added by an earlier run is replaced."""
+    """`text` with the score added to `sequence` (default the first top-level sequence) from
+    its first frame, `duration_frames` long: one new audio track per channel of the WAV,
+    each holding one clip item that plays that channel, linked to the others, as Premiere
+    Pro writes a stereo clip (a single clip item would be read as channel 1 only: a mono
+    score on the left). A score added by an earlier run is replaced."""
     parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
     try:
         root = ET.fromstring(text, parser=parser)
@@ -60,9 +64,10 @@ def add_score(
     # last existing track is where an importer looks for them.
     tracks = [i for i, child in enumerate(audio) if child.tag == "track"]
     at = tracks[-1] + 1 if tracks else len(audio)
-    audio.insert(
-        at, _track(f"emsync-score-{n}", audio_url, duration_frames, rate, sample_rate, channels)
-    )
+    first_track = len(tracks) + 1  # 1-based index of the first new track in the sequence
+    wav = _Wav(f"emsync-score-{n}", audio_url, duration_frames, sample_rate, channels, depth)
+    for channel in range(channels, 0, -1):
+        audio.insert(at, _track(wav, channel, first_track, rate))
     # A carriage return the input wrote as &#13; (Premiere title text) must stay one: a
     # literal one would be read back as a line feed.
     body = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
@@ -75,30 +80,60 @@ def _top_level_sequences(root: ET.Element) -> list[ET.Element]:
     return [s for s in root.iter("sequence") if id(s) not in nested]
 
 
-def _track(
-    ident: str, url: str, frames: int, rate: ET.Element, sample_rate: int, channels: int
-) -> ET.Element:
-    track = ET.Element("track")
-    item = ET.SubElement(track, "clipitem", {"id": ident})
+@dataclass(frozen=True)
+class _Wav:
+    ident: str
+    url: str
+    frames: int
+    sample_rate: int
+    channels: int
+    depth: int
+
+
+def _track(wav: _Wav, channel: int, first_track: int, rate: ET.Element) -> ET.Element:
+    """The audio track for one channel of the score, as Premiere writes one half of a
+    stereo clip: the file in full on channel 1's item and by reference on the others."""
+    attrs = {}
+    if wav.channels == 2:
+        attrs = {
+            "premiereTrackType": "Stereo",
+            "currentExplodedTrackIndex": str(channel - 1),
+            "totalExplodedTrackCount": "2",
+        }
+    track = ET.Element("track", attrs)
+    item = ET.SubElement(
+        track,
+        "clipitem",
+        {"id": f"{wav.ident}-ch{channel}"}
+        | ({"premiereChannelType": "stereo"} if wav.channels == 2 else {}),
+    )
     _text(item, "name", SCORE)
     _text(item, "enabled", "TRUE")
-    _text(item, "duration", str(frames))
+    _text(item, "duration", str(wav.frames))
     item.append(copy.deepcopy(rate))
-    for tag, value in (("start", 0), ("end", frames), ("in", 0), ("out", frames)):
+    for tag, value in (("start", 0), ("end", wav.frames), ("in", 0), ("out", wav.frames)):
         _text(item, tag, str(value))
-    file = ET.SubElement(item, "file", {"id": f"{ident}-file"})
-    _text(file, "name", url.rsplit("/", 1)[-1])
-    _text(file, "pathurl", url)
-    file.append(copy.deepcopy(rate))
-    _text(file, "duration", str(frames))
-    file_audio = ET.SubElement(ET.SubElement(file, "media"), "audio")
-    characteristics = ET.SubElement(file_audio, "samplecharacteristics")
-    _text(characteristics, "depth", "24")
-    _text(characteristics, "samplerate", str(sample_rate))
-    _text(file_audio, "channelcount", str(channels))
+    file = ET.SubElement(item, "file", {"id": f"{wav.ident}-file"})
+    if channel == 1:
+        _text(file, "name", wav.url.rsplit("/", 1)[-1])
+        _text(file, "pathurl", wav.url)
+        file.append(copy.deepcopy(rate))
+        _text(file, "duration", str(wav.frames))
+        file_audio = ET.SubElement(ET.SubElement(file, "media"), "audio")
+        characteristics = ET.SubElement(file_audio, "samplecharacteristics")
+        _text(characteristics, "depth", str(wav.depth))
+        _text(characteristics, "samplerate", str(wav.sample_rate))
+        _text(file_audio, "channelcount", str(wav.channels))
     source = ET.SubElement(item, "sourcetrack")
     _text(source, "mediatype", "audio")
-    _text(source, "trackindex", "1")
+    _text(source, "trackindex", str(channel))  # which channel of the file this item plays
+    for other in range(1, wav.channels + 1):
+        link = ET.SubElement(item, "link")
+        _text(link, "linkclipref", f"{wav.ident}-ch{other}")
+        _text(link, "mediatype", "audio")
+        _text(link, "trackindex", str(first_track + other - 1))
+        _text(link, "clipindex", "1")
+        _text(link, "groupindex", "1")
     _text(track, "enabled", "TRUE")
     _text(track, "locked", "FALSE")
     return track

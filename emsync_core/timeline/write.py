@@ -42,6 +42,33 @@ _FALLBACK = ".xml"  # FCP 7 XML: Premiere, Resolve, Avid (via tools) and FCP (vi
 
 
 @dataclass(frozen=True)
+class WavFormat:
+    """What the score WAV is, for formats that describe the media they point to."""
+
+    sample_rate: int = 48000
+    channels: int = 2
+    bits: int = 24
+
+
+# What audio/master.py writes (48 kHz, stereo, PCM_24), when the file is not there to read.
+SCORE_WAV = WavFormat()
+
+
+def wav_format(path: Path | str | None) -> WavFormat:
+    """The format of the WAV at `path`, read from its header; SCORE_WAV when unreadable."""
+    if path is None or not Path(path).is_file():
+        return SCORE_WAV
+    try:
+        import soundfile
+
+        info = soundfile.info(str(path))
+    except Exception:  # soundfile raises its own error types on files it cannot parse
+        return SCORE_WAV
+    bits = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "PCM_U8": 8}
+    return WavFormat(info.samplerate, info.channels, bits.get(info.subtype, 24))
+
+
+@dataclass(frozen=True)
 class Written:
     """What `write_scored` wrote: the files (main format first), its label, and why it differs."""
 
@@ -107,6 +134,7 @@ def write_scored(
     audio_file: Path | str | None = None,
     media_dir: Path | str | None = None,
     also_otio: bool = True,
+    audio_rendered: bool = True,
 ) -> Written:
     """Write `edit`'s timeline plus the score track, in the input's own format where possible.
 
@@ -119,6 +147,8 @@ def write_scored(
     - `timeline`: the OTIO timeline `edit` came from; default: `edit.source_path` is read again.
     - `audio_file`: where the WAV is now, if not yet at `audio_path` (bundles copy it).
     - `also_otio`: also write `<stem>.otio` beside it (unless that is the main format).
+    - `audio_rendered`: False when no WAV was rendered (--no-render); a message then says
+      that the timelines point to a file that does not exist yet.
 
     Every file is written to a temporary name and moved into place, so a failure leaves no
     partial file. Raises `OutputError` only when not even the `.otio` can be written.
@@ -136,10 +166,14 @@ def write_scored(
 
     prepared = copy.deepcopy(timeline)
     base = source.parent if source is not None else Path.cwd()
+    style = _url_style(prepared)
     messages += _fix_media(prepared, base, media_dir if relative_media else None)
     score_url = (
-        _relative_url(audio_path, media_dir) if relative_media else audio_path.resolve().as_uri()
+        _relative_url(audio_path, media_dir)
+        if relative_media
+        else _in_style(audio_path.resolve(), style)
     )
+    wav = wav_format(audio_file if audio_file is not None else audio_path)
     scored = add_score_track(prepared, audio_path, edit.duration, edit.rate, target_url=score_url)
 
     document = _source_document(source, wanted)  # read once: the fallback never uses it
@@ -156,7 +190,9 @@ def write_scored(
     for ext in dict.fromkeys((wanted, _FALLBACK)):
         target = out_path.with_name(stem + ext)
         in_place = document if ext == wanted else None
-        problem = _try_write(scored, target, ext, reference, audio_path, audio_file, in_place)
+        problem = _try_write(
+            scored, target, ext, reference, (audio_path, audio_file, score_url), in_place, wav
+        )
         if problem is None:
             written.append(target)
             main_label = _WRITERS[ext][1]
@@ -182,6 +218,12 @@ def write_scored(
         written.append(otio_path)
     if not written:
         raise OutputError(f"Cannot write the scored timeline '{out_path}'. " + " ".join(messages))
+    if not audio_rendered:
+        messages.append(
+            f"No score was rendered (--no-render), so {', '.join(p.name for p in written)} "
+            f"point to '{audio_path}', which does not exist yet: score again without "
+            "--no-render before opening them in an editor."
+        )
     return Written(tuple(written), main_label, tuple(messages))
 
 
@@ -232,23 +274,43 @@ def _try_write(
     target: Path,
     ext: str,
     edit: Edit,
-    audio_path: Path,
-    audio_file: Path | str | None,
+    audio: tuple[Path, Path | str | None, str],
     document: str | None = None,
+    wav: WavFormat = SCORE_WAV,
 ) -> str | None:
     """Write and verify `target`; None when it worked, else what went wrong (nothing left).
-    `document`: the input document in the `ext` format, which gets the score added in place."""
+    `document`: the input document in the `ext` format, which gets the score added in place.
+    FCP 7 XML without one is OTIO's writer's document of the timeline without the score,
+    which then gets the score the same way (a stereo pair of clip items, see fcp7.py)."""
     adapter, _, kwargs = _WRITERS[ext]
+    audio_path, audio_file, score_url = audio  # where it will be, where it is, its URL here
+    in_place = document is not None or ext == ".xml"
     # Only OTIO's writers need the conformed copy (a deep copy: costly on long timelines).
-    timeline = scored if ext == ".otio" or document is not None else _conformed(scored, ext)
+    timeline = scored if ext == ".otio" or document is not None else _conformed(scored, ext, wav)
 
     def write(tmp: Path) -> None:
         adapter_fixes.install()
-        if document is not None:
-            # Editors resolve absolute file URLs (Final Cut no others); the input's media stay.
-            url = Path(audio_path).resolve().as_uri()
+        if in_place:
+            text = document
+            if text is None:
+                unscored = copy.deepcopy(timeline)
+                for track in [t for t in unscored.tracks if _is_score_track(t)]:
+                    unscored.tracks.remove(track)
+                text = otio.adapters.write_to_string(unscored, adapter, **kwargs)
+            # In the input's own document the media stay as they were and the score gets an
+            # absolute file URL (Final Cut resolves no other); OTIO's document has ours.
+            url = Path(audio_path).resolve().as_uri() if document is not None else score_url
             _, add_score, which = _IN_PLACE[ext]
-            text = add_score(document, url, edit.duration, **{which: edit.name})
+            extra = {"depth": wav.bits} if ext == ".xml" else {}
+            text = add_score(
+                text,
+                url,
+                edit.duration,
+                sample_rate=wav.sample_rate,
+                channels=wav.channels,
+                **extra,
+                **{which: edit.name},
+            )
             tmp.write_text(text, encoding="utf-8")
         elif ext in (".otioz", ".otiod"):
             _write_bundle(timeline, tmp, adapter, audio_path, audio_file)
@@ -363,7 +425,9 @@ def _xges_rate(text: str, rate: Fraction) -> str:
 _XGES_30 = re.compile(r"(framerate\\?=\\?\(fraction\\?\))30/1")
 
 
-def _conformed(timeline: otio.schema.Timeline, ext: str) -> otio.schema.Timeline:
+def _conformed(
+    timeline: otio.schema.Timeline, ext: str, wav: WavFormat = SCORE_WAV
+) -> otio.schema.Timeline:
     """A copy the interchange writers accept: every clip with a source and an available range,
     clips directly in the top stack wrapped in a track of their own."""
     timeline = copy.deepcopy(timeline)
@@ -385,7 +449,26 @@ def _conformed(timeline: otio.schema.Timeline, ext: str) -> otio.schema.Timeline
         timeline.global_start_time = otio.opentime.RationalTime(0, rate)
     if ext == ".aaf":
         _describe_dissolves(timeline)
+        _describe_score(timeline, wav)
     return timeline
+
+
+def _describe_score(timeline: otio.schema.Timeline, wav: WavFormat) -> None:
+    """The AAF writer describes every audio file as 16-bit mono PCM unless told otherwise
+    (its default_descriptor): give it the score WAV's real format, one stereo descriptor,
+    as Media Composer writes a stereo file it links to."""
+    block = wav.channels * wav.bits // 8
+    for clip in _score_clips(timeline):
+        clip.media_reference.metadata["AAF"] = {
+            "EssenceDescription": {
+                "SampleRate": wav.sample_rate,
+                "AudioSamplingRate": wav.sample_rate,
+                "Channels": wav.channels,
+                "QuantizationBits": wav.bits,
+                "BlockAlign": block,
+                "AverageBPS": block * wav.sample_rate,
+            }
+        }
 
 
 # The AAF writer only writes transitions that came from an AAF: it copies their effect
@@ -438,8 +521,11 @@ _WINDOWS_ABS = re.compile(r"^([a-zA-Z]:[\\/]|\\\\)")
 
 
 def _fix_media(timeline: otio.schema.Timeline, base: Path, relative_to: Path | None) -> list[str]:
-    """Media references made absolute (relative ones resolved against the input's folder), or
-    relative to `relative_to`. Returns messages about paths that could not be changed."""
+    """Relative media references made absolute (resolved against the input's folder), in the
+    style they were written in: a plain path stays a plain path, a file URL a file URL
+    (Resolve 20.2 fails on plain paths rewritten as file URLs, OTIO issue tracker); absolute
+    ones are left exactly as they were. With `relative_to`, every local one becomes relative
+    to it. Returns messages about paths that could not be changed."""
     foreign = 0
     for clip in timeline.find_clips():
         ref = clip.media_reference
@@ -449,15 +535,36 @@ def _fix_media(timeline: otio.schema.Timeline, base: Path, relative_to: Path | N
         if path is None:
             foreign += relative_to is not None
             continue
-        if not path.is_absolute():
-            path = (base / path).resolve()
-        ref.target_url = _relative_url(path, relative_to) if relative_to else path.as_uri()
+        if relative_to:
+            ref.target_url = _relative_url(base / path, relative_to)
+        elif not path.is_absolute():
+            ref.target_url = _in_style((base / path).resolve(), _style(ref.target_url))
     if foreign:
         return [
             f"{foreign} media reference(s) are not paths on this machine (another computer's "
             "drive, or a URL) and were left as they are rather than made relative."
         ]
     return []
+
+
+def _style(url: str) -> str:
+    return "plain" if urllib.parse.urlparse(url).scheme == "" else "file"
+
+
+def _url_style(timeline: otio.schema.Timeline) -> str:
+    """How the timeline writes local media: "plain" paths when all of them are, else "file"."""
+    styles = {
+        _style(ref.target_url)
+        for clip in timeline.find_clips()
+        if isinstance(ref := clip.media_reference, otio.schema.ExternalReference)
+        and ref.target_url
+        and _local_path(ref.target_url) is not None
+    }
+    return "plain" if styles == {"plain"} else "file"
+
+
+def _in_style(path: Path, style: str) -> str:
+    return str(path) if style == "plain" else path.as_uri()
 
 
 def _local_path(url: str) -> Path | None:
