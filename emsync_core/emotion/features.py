@@ -31,18 +31,23 @@ FEATURES = (
     "colourfulness",
     "warmth",
     "motion",
+    "motion_var",
     "shot_length_s",
     "cut_rate_per_min",
     "loudness_dbfs",
     "loudness_range_db",
     "spectral_centroid_hz",
     "onset_rate",
+    "spectral_flux",
     "speech",
+    "speech_pitch_hz",
     *FACE_FEATURES,
 )
 
 FRAME_STATS = ("brightness", "contrast", "low_key", "saturation", "colourfulness", "warmth")
 SILENCE_DB = -80.0
+SPEECH_FOR_PITCH = 0.15  # speech share from which a scene's voice pitch is measured
+PITCH_MIN_HZ, PITCH_MAX_HZ = 70.0, 400.0
 CUT_WINDOW_S = 15.0
 
 
@@ -84,7 +89,10 @@ def picture_features(samples: MediaSamples) -> dict[str, float] | None:
     means = stats.mean(axis=0)
     out = {name: float(v) for name, v in zip(FRAME_STATS, means, strict=True)}
     m = samples.motion[1:] if len(samples.motion) > 1 else samples.motion
-    out["motion"] = float(np.clip(m, 0, 0.15).mean()) if len(m) else 0.0
+    clipped = np.clip(m, 0, 0.15)
+    out["motion"] = float(clipped.mean()) if len(m) else 0.0
+    # Frame-to-frame variation of motion: shake, sudden moves, flicker (steady pans score low).
+    out["motion_var"] = float(np.abs(np.diff(clipped)).mean()) if len(m) > 1 else 0.0
     return out
 
 
@@ -105,7 +113,9 @@ def audio_features(audio: np.ndarray, rate: int) -> dict[str, float] | None:
             "loudness_range_db": 0.0,
             "spectral_centroid_hz": 0.0,
             "onset_rate": 0.0,
+            "spectral_flux": 0.0,
             "speech": 0.0,
+            "speech_pitch_hz": None,
         }
     spec = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1))
     freqs = np.fft.rfftfreq(n_fft, 1 / rate)
@@ -124,6 +134,9 @@ def audio_features(audio: np.ndarray, rate: int) -> dict[str, float] | None:
     logmag = 20 * np.log10(spec + 1e-4)
     flux = np.maximum(np.diff(logmag, axis=0), 0).mean(axis=1)
     seconds = len(x) / rate
+    # Spectral flux: mean dB rise per bin and per 32 ms frame over the active frames.
+    act = active[1:]
+    spectral_flux = float(flux[act].mean()) if act.any() else 0.0
     if len(flux) > 3:
         base = medfilt(flux, kernel_size=max(3, min(len(flux) // 2 * 2 - 1, 15)))
         delta = max(0.5 * float(np.std(flux)), 2.0)
@@ -140,13 +153,35 @@ def audio_features(audio: np.ndarray, rate: int) -> dict[str, float] | None:
     flat = np.exp(np.mean(np.log(power + 1e-12), axis=1)) / (np.mean(power, axis=1) + 1e-12)
     voiced = active & (ratio > 0.6) & (flat < 0.2) & (db > -55)
     speech = _syllabic_share(power[:, band].sum(axis=1), voiced, rate / hop)
+    pitch = _median_pitch(power, voiced, rate) if speech >= SPEECH_FOR_PITCH else None
     return {
         "loudness_dbfs": loud,
         "loudness_range_db": loud_range,
         "spectral_centroid_hz": centroid_hz,
         "onset_rate": onset_rate,
+        "spectral_flux": spectral_flux,
         "speech": speech,
+        "speech_pitch_hz": pitch,
     }
+
+
+def _median_pitch(power: np.ndarray, voiced: np.ndarray, rate: int) -> float | None:
+    """Median fundamental (Hz, 70-400) of the voiced frames: the autocorrelation of each frame
+    is the inverse FFT of its power spectrum; the strongest lag in the voice range wins where
+    it holds at least 30 % of the frame's energy (periodic, not noise)."""
+    idx = np.flatnonzero(voiced)
+    if len(idx) < 5:
+        return None
+    idx = idx[:: max(1, len(idx) // 200)]  # at most ~200 frames: the median does not need more
+    ac = np.fft.irfft(power[idx], axis=1)
+    lo, hi = int(rate / PITCH_MAX_HZ), int(rate / PITCH_MIN_HZ)
+    lags = ac[:, lo : hi + 1]
+    best = lags.argmax(axis=1)
+    strength = lags[np.arange(len(idx)), best] / np.maximum(ac[:, 0], 1e-12)
+    ok = strength > 0.3
+    if ok.sum() < 3:
+        return None
+    return float(np.median(rate / (best[ok] + lo)))
 
 
 def _syllabic_share(band_energy: np.ndarray, voiced: np.ndarray, frame_rate: float) -> float:

@@ -37,6 +37,8 @@ class SceneMood:
     source: str  # "default", "cli", "json", "marker", "video"
     probs: Mapping[str, float] = field(default_factory=dict)
     confidence: float = 1.0
+    decoded_share: float | None = None  # from video: share of the scene's frames decoded
+    too_few_frames: bool = False  # from video: the mood rests on too few decodable frames
 
 
 def va_from_probs(probs: Mapping[str, float]) -> tuple[float, float]:

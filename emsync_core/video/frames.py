@@ -10,6 +10,15 @@ demux loop to mono float32 with `av.AudioResampler` (no system ffmpeg). Memory i
 the thumbnails in flight plus, for the analysed span, 4 bytes per decoded frame, the samples
 (reduced by `frame_fn` to a few numbers each) and the mono audio (64 KB per second at 16 kHz).
 
+Speed: the H.264/HEVC deblocking (loop) filter is skipped (`skip_loop_filter=all`): it is a
+large share of decoding time and only smooths block edges, which the ~160 px thumbnails, the
+400 px face detection and 64 px face crops do not see (benchmarks/bench_analyze.py measures the
+gain and the change it makes to the moods). `fast_decode=False` turns it back on.
+
+Damaged media: a packet the decoder rejects is counted and skipped, not fatal; every span
+reports how many frames it should have had and how many were decoded (`decoded_share`), so a
+scene whose mood rests on too few frames can be marked as such.
+
 Times are seconds from the video stream's first timestamp (audio uses the same origin, so
 picture and sound stay in sync).
 """
@@ -21,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import cv2
@@ -36,6 +46,16 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mxf", ".mts
 
 class MediaError(EmsyncError):
     """A video file is missing or cannot be decoded."""
+
+
+class FaceObserver(Protocol):
+    """What `collect` needs of a face analyser (emotion.face.FaceAnalyzer is one)."""
+
+    period: float  # seconds between observed frames
+
+    def observe(self, t: float, gray: Callable[[], np.ndarray], moved: float) -> None: ...
+
+    def results(self) -> tuple[Sequence[float], Sequence[object]]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,21 @@ class MediaSamples:
     audio_start_s: float = 0.0
     cuts: list[float] = field(default_factory=list)  # cut times when a detector was given
     face_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # face-sampled frames
-    faces: list = field(default_factory=list)  # face_fn(full-res gray) per face-sampled frame
+    faces: list = field(default_factory=list)  # what face_fn reported per face-sampled frame
+    decode_errors: int = 0  # packets the decoder rejected in the whole pass
+
+    @property
+    def expected_frames(self) -> float:
+        """Frames [start_s, end_s) should hold at the stream's frame rate."""
+        return max(0.0, (self.end_s - self.start_s) * self.info.fps)
+
+    @property
+    def decoded_share(self) -> float:
+        """Decoded frames / expected frames, at most 1 (1 for an empty span)."""
+        expected = self.expected_frames
+        if expected < 1:
+            return 1.0
+        return min(1.0, len(self.frame_times) / expected)
 
     def window(self, t0: float, t1: float) -> MediaSamples:
         """The part of these samples inside [t0, t1), same shape (views, no copies of audio)."""
@@ -89,6 +123,7 @@ class MediaSamples:
             cuts=[c for c in self.cuts if t0 < c < t1],
             face_times=self.face_times[fsel],
             faces=[self.faces[i] for i in np.flatnonzero(fsel)],
+            decode_errors=self.decode_errors,
         )
 
 
@@ -165,6 +200,7 @@ class _Event:
     luma: np.ndarray | None = None
     audio: np.ndarray | None = None
     frame: av.VideoFrame | None = None  # the decoded frame (valid until the next event)
+    errors: int = 0  # packets rejected by the decoder so far
 
 
 def full_gray(frame: av.VideoFrame) -> np.ndarray:
@@ -187,9 +223,11 @@ def stream_media(
     thumb_width: int = THUMB_WIDTH,
     audio_rate: int = AUDIO_RATE,
     audio: bool = True,
+    fast_decode: bool = True,
 ) -> Iterator[_Event]:
     """One demux/decode pass, no seeking: thumbnails of every video frame and mono audio
-    chunks inside [start_s, end_s). Stops decoding once both streams are past `end_s`."""
+    chunks inside [start_s, end_s). Stops decoding once both streams are past `end_s`.
+    A packet the decoder rejects is skipped and counted (`_Event.errors`)."""
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
@@ -198,6 +236,8 @@ def stream_media(
         info = _info(container, str(path))
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
+        if fast_decode:
+            vs.codec_context.options = {"skip_loop_filter": "all"}
         streams = [vs]
         ast = container.streams.audio[0] if (audio and container.streams.audio) else None
         resampler = None
@@ -210,13 +250,19 @@ def stream_media(
         video_done = False
         audio_done = ast is None
         n_video = 0
+        errors = 0
         audio_pos: float | None = None
         try:
             for packet in container.demux(streams):
                 if packet.stream is vs:
                     if video_done:
                         continue
-                    for frame in packet.decode():
+                    try:
+                        decoded = packet.decode()
+                    except av.FFmpegError:
+                        errors += 1  # damaged packet: counted, and the pass goes on
+                        continue
+                    for frame in decoded:
                         t = (
                             frame.time - origin
                             if frame.time is not None
@@ -229,11 +275,15 @@ def stream_media(
                         if t < start_s:
                             continue
                         bgr, luma = thumbnail(frame, step)
-                        yield _Event("video", t, bgr=bgr, luma=luma, frame=frame)
+                        yield _Event("video", t, bgr=bgr, luma=luma, frame=frame, errors=errors)
                 else:
                     if audio_done:
                         continue
-                    for frame in packet.decode():
+                    try:
+                        decoded = packet.decode()
+                    except av.FFmpegError:
+                        continue  # a damaged audio packet: a short hole, filled with silence
+                    for frame in decoded:
                         for out in resampler.resample(frame):
                             chunk, t = _audio_chunk(out, origin, audio_pos, audio_rate)
                             audio_pos = t + len(chunk) / audio_rate
@@ -250,6 +300,12 @@ def stream_media(
                     yield _Event("audio", t, audio=chunk)
         except av.FFmpegError as exc:
             raise MediaError(f"Decoding '{path}' failed: {exc}.") from None
+        if errors and not n_video:
+            raise MediaError(
+                f"No frame of '{path}' could be decoded ({errors} damaged packets). The file is "
+                "damaged or in a format this build cannot decode; re-export or re-encode it."
+            )
+        yield _Event("end", end if end != float("inf") else 0.0, errors=errors)
 
 
 def _audio_chunk(frame, origin: float, pos: float | None, rate: int) -> tuple[np.ndarray, float]:
@@ -270,17 +326,19 @@ def collect(
     frame_fn: Callable[[np.ndarray], object] | None = None,
     cut_detector: Callable[[int, np.ndarray], list[int]] | None = None,
     audio_rate: int = AUDIO_RATE,
-    face_fn: Callable[[np.ndarray], object] | None = None,
-    face_fps: float = 0.5,
+    face_fn: FaceObserver | None = None,
+    fast_decode: bool = True,
 ) -> MediaSamples:
     """Run one pass and keep motion per frame, a sample every 1/sample_fps s, the audio and
     (with `cut_detector(frame_index, bgr) -> [cut frame indices]`) the cut times.
 
     `frame_fn(rgb)` reduces each sampled RGB thumbnail (e.g. to colour statistics) so memory
     does not grow with picture size; without it the thumbnails themselves are kept.
-    `face_fn(gray)` gets the full-resolution luma of one frame every 1/face_fps s (a view
-    valid only during the call, e.g. for face detection and crops); its results are kept in
-    `faces` / `face_times`.
+    `face_fn` (e.g. emotion.face.FaceAnalyzer) is shown one frame every `face_fn.period`
+    seconds with how much the picture moved since the previous one (the largest per-frame
+    motion in between), and a function returning that frame's full-resolution luma (a view
+    valid only during the call), so it decodes nothing extra and can skip still frames; its
+    results are kept in `faces` / `face_times`.
     """
     info = probe(path)
     frame_times: list[float] = []
@@ -294,16 +352,20 @@ def collect(
     prev: np.ndarray | None = None
     next_sample = start_s
     period = 1.0 / sample_fps
-    face_times: list[float] = []
-    faces: list = []
     next_face = start_s
-    face_period = 1.0 / face_fps
-    for ev in stream_media(path, start_s, end_s, thumb_width, audio_rate):
+    moved = 0.0
+    errors = 0
+    stream = stream_media(path, start_s, end_s, thumb_width, audio_rate, fast_decode=fast_decode)
+    for ev in stream:
+        errors = ev.errors or errors
+        if ev.kind == "end":
+            continue
         if ev.kind == "video":
             index = len(frame_times)
             frame_times.append(ev.t)
-            luma = ev.luma.astype(np.int16)
-            motion.append(0.0 if prev is None else float(np.abs(luma - prev).mean()) / 255.0)
+            luma = ev.luma
+            motion.append(0.0 if prev is None else float(cv2.absdiff(luma, prev).mean()) / 255.0)
+            moved = max(moved, motion[-1])
             prev = luma
             if cut_detector is not None:
                 for k in cut_detector(index, ev.bgr):
@@ -315,9 +377,9 @@ def collect(
                 samples.append(frame_fn(rgb) if frame_fn else rgb)
                 next_sample = max(next_sample + period, ev.t + period * 0.5)
             if face_fn is not None and ev.t + 1e-6 >= next_face:
-                face_times.append(ev.t)
-                faces.append(face_fn(full_gray(ev.frame)))
-                next_face = max(next_face + face_period, ev.t + face_period * 0.5)
+                face_fn.observe(ev.t, lambda f=ev.frame: full_gray(f), moved)
+                moved = 0.0
+                next_face = max(next_face + face_fn.period, ev.t + face_fn.period * 0.5)
         else:
             chunk = ev.audio
             t = ev.t
@@ -338,6 +400,7 @@ def collect(
     if end_s is not None and audio_start is not None:
         audio = audio[: max(0, round((end_s - audio_start) * audio_rate))]
     last = frame_times[-1] + 1.0 / max(info.fps, 1e-6) if frame_times else start_s
+    face_times, faces = face_fn.results() if face_fn is not None else ([], [])
     return MediaSamples(
         info=info,
         start_s=start_s,
@@ -351,7 +414,8 @@ def collect(
         audio_start_s=audio_start if audio_start is not None else start_s,
         cuts=sorted(cuts),
         face_times=np.asarray(face_times, np.float64),
-        faces=faces,
+        faces=list(faces),
+        decode_errors=errors,
     )
 
 
@@ -458,7 +522,7 @@ def collect_sources(
     sources: Sequence[SceneSource | None],
     sample_fps: float = SAMPLE_FPS,
     frame_fn: Callable[[np.ndarray], object] | None = None,
-    face_fn: Callable[[np.ndarray], object] | None = None,
+    face_fn: FaceObserver | None = None,
 ) -> list[MediaSamples | None]:
     """Per-scene samples with one pass per media file over the span its scenes need."""
     by_path: dict[str, list[int]] = {}
@@ -481,7 +545,7 @@ def scene_samples(
     media_root: str | os.PathLike | None = None,
     sample_fps: float = SAMPLE_FPS,
     frame_fn: Callable[[np.ndarray], object] | None = None,
-    face_fn: Callable[[np.ndarray], object] | None = None,
+    face_fn: FaceObserver | None = None,
 ) -> list[MediaSamples | None]:
     """For each scene of `edit`, its sampled frames, motion and audio (None: media missing)."""
     sources = resolve_scene_sources(edit, video, media_root)

@@ -27,6 +27,7 @@ class Segment:
     audio: str = "tone"  # "silence", "tone", "bursts", "speech"
     loudness_db: float = -30.0  # RMS dBFS of the audio
     onsets_per_s: float = 0.0
+    face: bool = False  # paste `write_video(face=...)` into the middle of every frame
 
 
 def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -96,8 +97,11 @@ def write_video(
     seed: int = 0,
     audio: bool = True,
     gop: int = 250,
+    face: np.ndarray | None = None,
 ) -> list[float]:
-    """Write an H.264 (+ AAC) MP4; returns the cut times (seconds) between segments."""
+    """Write an H.264 (+ AAC) MP4; returns the cut times (seconds) between segments.
+    `face`: an RGB picture (e.g. a portrait) pasted, square and 70 % of the frame height,
+    into the middle of every frame of the segments with `face=True`."""
     rng = np.random.default_rng(seed)
     container = av.open(str(path), "w")
     vs = container.add_stream("libx264", rate=fps)
@@ -116,8 +120,19 @@ def write_video(
         if k:
             cuts.append(frame_no / fps)
         tex = _texture(rng, height, width)
+        patch = None
+        if seg.face:
+            if face is None:
+                raise ValueError("a segment asks for a face but write_video got no face picture")
+            side = int(height * 0.7)
+            patch = cv2.resize(
+                np.asarray(face, np.uint8), (side, side), interpolation=cv2.INTER_AREA
+            )
         for i in range(n):
             img = _picture(seg, tex, i, width, height, scale)
+            if patch is not None:
+                y0, x0 = (height - patch.shape[0]) // 2, (width - patch.shape[1]) // 2
+                img[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]] = patch
             for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 container.mux(p)
             frame_no += 1
