@@ -261,17 +261,35 @@ def limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling: float) -> np.n
     n = len(envelope)
     if n == 0 or float(envelope.max()) <= ceiling:
         return np.ones(n)
-    hop = max(1, round(sample_rate * LIMITER_HOP_S))
-    blocks = -(-n // hop)
+    hop = limiter_hop(sample_rate)
+    curve = limiter_curve(block_peaks(envelope, hop), sample_rate, ceiling)
+    return curve_gain(curve, hop, 0, n)
+
+
+def limiter_hop(sample_rate: int) -> int:
+    """Samples per control block of the limiter (1 ms)."""
+    return max(1, round(sample_rate * LIMITER_HOP_S))
+
+
+def block_peaks(envelope: np.ndarray, hop: int) -> np.ndarray:
+    """The largest envelope value in each `hop`-sample block (the last one zero-padded)."""
+    blocks = -(-len(envelope) // hop)
     padded = np.zeros(blocks * hop)
-    padded[:n] = envelope
-    block_peak = np.maximum(padded.reshape(blocks, hop).max(axis=1), 1e-12)
-    need_db = np.minimum(0.0, 20.0 * np.log10(ceiling / block_peak))
+    padded[: len(envelope)] = envelope
+    return padded.reshape(blocks, hop).max(axis=1)
+
+
+def limiter_curve(block_peak: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
+    """The limiter's linear gain at the centre of each control block (see `limiter_gain`),
+    from each block's peak; `curve_gain` turns it into per-sample gains for any range."""
+    blocks = len(block_peak)
+    need_db = np.minimum(0.0, 20.0 * np.log10(ceiling / np.maximum(block_peak, 1e-12)))
 
     attack = max(1, round(LIMITER_ATTACK_S / LIMITER_HOP_S))
     ahead = sliding_window_view(np.pad(need_db, (0, attack)), attack + 1).min(axis=1)
     ramp = sliding_window_view(np.pad(ahead, (attack, 0)), attack + 1).mean(axis=1)
     ramp = np.minimum(ramp, need_db)  # guard against float rounding in the mean
+    del ahead, need_db
 
     # Exponential release of the reduction: y[k] = min(ramp[k], y[k-1] * a), a = exp(-1/tau).
     # Closed form y[k] = -exp(max_{j<=k}(log(-ramp[j]) + j/tau) - k/tau), in logs so that
@@ -279,14 +297,24 @@ def limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling: float) -> np.n
     k = np.arange(blocks) / (LIMITER_RELEASE_S / LIMITER_HOP_S)
     with np.errstate(divide="ignore"):  # log(0) = -inf where no reduction is needed
         depth = np.log(-ramp) + k
+    del ramp
     gain_db = -np.exp(np.maximum.accumulate(depth) - k)
+    del depth, k
 
     # Anchor each block centre at the minimum of it and its neighbours, so interpolating
     # between centres stays under every block's own need.
     edged = np.pad(gain_db, 1, mode="edge")
     anchors = np.minimum(np.minimum(edged[:-2], edged[1:-1]), edged[2:])
-    centres = np.arange(blocks) * hop + (hop - 1) / 2.0
-    return np.interp(np.arange(n), centres, 10.0 ** (anchors / 20.0))
+    return 10.0 ** (anchors / 20.0)
+
+
+def curve_gain(curve: np.ndarray, hop: int, begin: int, end: int) -> np.ndarray:
+    """Per-sample gains for samples [begin, end): linear between control-block centres
+    (held flat before the first centre and after the last), as over the whole signal."""
+    first = max(0, begin // hop - 1)
+    last = min(len(curve), -(-end // hop) + 1)
+    centres = np.arange(first, last) * hop + (hop - 1) / 2.0
+    return np.interp(np.arange(begin, end), centres, curve[first:last])
 
 
 # --------------------------------------------------------------------------------------------

@@ -226,6 +226,50 @@ def render_stems(
     return stems
 
 
+def stem_chunks(
+    midi: pretty_midi.PrettyMIDI,
+    soundfont: Path | None = None,
+    sample_rate: int = 48000,
+    n_samples: int | None = None,
+    group: Callable[[pretty_midi.Instrument], str] | None = None,
+    chunk: int = 98304,
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """`render_stems` in flat memory: every stem's synth advances together, yielding
+    (first sample, {stem name: float32 (m, 2)}) for consecutive chunks of `chunk` samples
+    (a multiple of 64). The samples are exactly those `render_stems` returns."""
+    setups = assign_channels(midi.instruments)
+    n = _output_length(midi, sample_rate, n_samples)
+    path = resolve_soundfont(soundfont)
+    if group is None:
+        names = stem_names(midi.instruments)
+    else:
+        names = [_slug(group(inst)) or "instrument" for inst in midi.instruments]
+    members: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        members.setdefault(name, []).append(index)
+    engines: list[_Engine] = []
+    try:
+        streams = {}
+        for name, indices in members.items():
+            chosen = [setups[i] for i in indices]
+            events = sorted(
+                event
+                for i in indices
+                for event in _instrument_event_iter(
+                    midi.instruments[i], setups[i].channel, sample_rate
+                )
+            )
+            engine = _Engine(path, sample_rate)
+            engines.append(engine)
+            engine.select_programs(chosen)
+            streams[name] = engine.stream(events, [s.channel for s in chosen], n, chunk)
+        for begin in range(0, n, chunk):
+            yield begin, {name: next(stream)[1] for name, stream in streams.items()}
+    finally:
+        for engine in engines:
+            engine.close()
+
+
 def assign_channels(instruments: list[pretty_midi.Instrument]) -> list[ChannelSetup]:
     """A MIDI channel, bank and program for each instrument, in order.
 
@@ -495,25 +539,44 @@ class _Engine:
         """Play `events` (sorted) into a new (n, 2) float32 buffer; events at or after
         sample n are dropped."""
         out = np.zeros((n, 2), dtype=np.float32)
+        whole = max(1, -(-n // self.block)) * self.block  # one chunk: the whole output
+        for begin, chunk in self.stream(events, channels, n, whole):
+            out[begin : begin + len(chunk)] = chunk
+        return out
+
+    def stream(
+        self, events: list[Event], channels: list[int], n: int, chunk: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """`render` a chunk at a time: (first sample, float32 (m, 2)) for consecutive chunks
+        of `chunk` samples (a multiple of the synth block; the last may be shorter). The
+        samples are the same as one `render` call gives, whatever the chunk size."""
+        if chunk % self.block:
+            raise ValueError(f"chunk must be a multiple of {self.block} samples, got {chunk}")
         # Sample 0 of the output must sit on FluidSynth's block grid for the timing to hold.
         self._align(np.empty((self.block, 2), dtype=np.float32))
         start = self.pos
         for channel in channels:
             for number, value in CHANNEL_PREAMBLE:
                 self.synth.cc(channel, number, value)
-        written = 0
-        for event in events:
-            # The synth block boundary nearest to the event's exact sample.
-            at = (event.sample + self.block // 2) // self.block * self.block
-            if at >= n:
-                break
-            if at > written:
-                self._write_into(out, written, at)
-                written = at
-            self._send(event)
-        self._write_into(out, written, n)
+        pending = iter(events)
+        event = next(pending, None)
+        for begin in range(0, n, chunk):
+            end = min(begin + chunk, n)
+            out = np.zeros((end - begin, 2), dtype=np.float32)
+            written = begin
+            while event is not None:
+                # The synth block boundary nearest to the event's exact sample.
+                at = (event.sample + self.block // 2) // self.block * self.block
+                if at >= end:
+                    break
+                if at > written:
+                    self._write_into(out, written - begin, at - begin)
+                    written = at
+                self._send(event)
+                event = next(pending, None)
+            self._write_into(out, written - begin, end - begin)
+            yield begin, out
         assert self.pos - start == n
-        return out
 
     def _send(self, event: Event) -> None:
         s = self.synth
