@@ -97,12 +97,24 @@ def run(args: argparse.Namespace) -> int:
             if s is None:
                 print(f"  scene {i:>3}  media not found (use --media-root or --video)")
                 continue
+            faces = "" if s.face_share is None else f" faces={s.face_share:.0%}"
+            damaged = "  TOO FEW FRAMES" if s.too_few_frames else ""
             top = max(s.probs, key=s.probs.get)
             print(
                 f"  scene {i:>3}  {s.start_s:8.2f}-{s.end_s:<8.2f} {top:<9} "
                 f"p={s.probs[top]:.2f}  V={s.valence:+.2f} A={s.arousal:+.2f} "
-                f"conf={s.confidence:.2f}"
+                f"conf={s.confidence:.2f}{faces}{damaged}"
             )
+    few = [i for i, sc in enumerate(scenes) if sc is not None and sc.too_few_frames]
+    if few:
+        share = _decoded_share(scenes)
+        print(
+            f"warning: {len(few)} of {len(scenes)} scene(s) got their mood from too few frames "
+            f"(scenes {', '.join(map(str, few))}; {share:.0%} of the analysed frames could be "
+            f"decoded): '{path}' looks damaged. Re-export or re-encode it before trusting "
+            "these moods.",
+            file=sys.stderr,
+        )
     if missing:
         print(
             f"note: media for {missing} scene(s) was not found; pass --media-root DIR or "
@@ -110,3 +122,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _decoded_share(scenes) -> float:
+    """Duration-weighted share of the frames that could be decoded, over analysed scenes."""
+    pairs = [(s.end_s - s.start_s, s.decoded_share) for s in scenes if s is not None]
+    total = sum(d for d, _ in pairs)
+    return sum(d * share for d, share in pairs) / total if total > 0 else 1.0
