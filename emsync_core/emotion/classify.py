@@ -397,10 +397,14 @@ def analyze_edit_detailed(
     head: EmotionHead | None = None,
     smooth: bool = True,
     faces: bool = True,
+    only: set[int] | None = None,
 ) -> list[SceneAnalysis | None]:
-    """Per scene of a timeline: analysis from its media, or None where media is unreachable.
+    """Per scene of a timeline: analysis from its media, or None where media is unreachable
+    (or, with `only`, where the scene's index is not in it: those are not decoded at all).
     `faces=False` skips face detection and expressions (face features stay None)."""
     sources = vframes.resolve_scene_sources(edit, video, media_root)
+    if only is not None:
+        sources = [src if i in only else None for i, src in enumerate(sources)]
     samples = vframes.collect_sources(sources, frame_fn=frame_stats, face_fn=_face_fn(faces))
     cuts = list(edit.cut_seconds)
     total = edit.duration_s
