@@ -127,7 +127,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=["transformer", "arranger"],
+        choices=list(defaults.ENGINES),
         default=defaults.ENGINE,
         help="music engine: the EMSYNC transformer (default), or the rule-based arranger "
         "(instant, for quick drafts)",
@@ -162,6 +162,13 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
     p.add_argument("--no-render", action="store_true", help="write MIDI and report only")
+    p.add_argument(
+        "--stems",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write one WAV per layer into stems/ (default; --no-stems: the mix only, "
+        "a sixth of the disk space)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--video", type=Path, help="one video of the whole timeline, for moods")
     p.add_argument("--media-root", type=Path, help="folder to find moved media in, by file name")
@@ -211,7 +218,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_train)
 
     if p := heavy("install-resolve"):
-        from resolve_plugin import install as resolve_install
+        from . import resolve_install
 
         resolve_install.configure_parser(p)
         p.set_defaults(func=resolve_install.run)
@@ -259,6 +266,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         rate=args.rate,
         timeline=args.timeline,
         render=not args.no_render,
+        stems=args.stems,
         force=args.force,
         relative_media=args.relative_media,
         video=args.video,

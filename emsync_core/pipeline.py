@@ -20,6 +20,7 @@ import opentimelineio as otio
 
 from . import __version__, defaults, output_folder
 from .audio import master as mastering
+from .audio import master_stream, stream
 from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
@@ -28,8 +29,9 @@ from .emotion.user_head import load_user_head
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
+from .music.midi_file import edit_marks, write_midi
 from .music.plan import ScorePlan, plan_score
-from .music.score import Score, layer_of, load_midi
+from .music.score import Score, layer_of, load_midi, tempo_at
 from .progress import Stages
 from .timeline import Edit, Marker, read_with_timeline
 from .timeline.build import video_timeline
@@ -39,10 +41,9 @@ from .video.frames import VIDEO_SUFFIXES, probe
 
 SAMPLE_RATE = 48_000
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-# Stems, mix and mastering buffers are all held in memory: a 57-minute timeline peaked at
-# 19.7 GB (benchmarks/results/score.md). Longer renders would not fit a 24 GB machine, so
-# they are refused up front instead of crashing late; streaming the render would lift this.
-MAX_RENDER_S = 3600
+# Renders longer than this say up front how much they will write and about how long they take.
+LONG_RENDER_S = 600
+DISK_MARGIN_BYTES = 200 * 2**20  # free space kept beyond the estimate
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class ScoreOptions:
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
     pace_bias: float = defaults.PACE_BIAS  # transformer only
-    progress: bool | None = None  # None: only when stderr is a terminal
+    stems: bool = True  # also write one WAV per layer into stems/
+    progress: bool | None = None  # None: a bar on a terminal, log lines elsewhere
 
 
 @dataclass(frozen=True)
@@ -99,36 +101,23 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
             else:
                 edit, timeline = read_with_timeline(path, options.rate, options.timeline)
         n_samples = samples_for(edit.duration, edit.rate)
-        if options.render and n_samples > MAX_RENDER_S * SAMPLE_RATE:
-            raise EmsyncError(
-                f"'{path.name}' is {edit.duration_s / 60:.0f} minutes long; rendering audio "
-                f"is limited to {MAX_RENDER_S // 60} minutes per run (it is done in memory). "
-                "Pass --no-render to write the MIDI, report and timeline only, or score "
-                "the reels separately."
-            )
         with stages.stage("moods"):
             moods = moods_for(edit, options, analysed)
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
         with stages.stage("generate"):
-            result = compose(plan, options, lambda f: stages.detail(f"{f:.0%} of the music"))
+            result = compose(plan, options, lambda f: stages.fraction(f, "of the music"))
 
         with output_folder.Staging(out_dir, options.force) as staging:
             files = {"midi": staging / "score.mid"}
-            result.midi.write(str(files["midi"]))
+            write_midi(result.midi, files["midi"], edit_marks(edit, result.chords))
             audio_info: dict[str, object] = {}
             if options.render:
-                with stages.stage("render"):
-                    stems = rendering.render_stems(
-                        result.midi,
-                        options.soundfont,
-                        SAMPLE_RATE,
-                        n_samples,
-                        group=layer_of,
-                        on_stem=lambda name, i, n: stages.detail(f"{name} ({i + 1}/{n})"),
-                    )
-                with stages.stage("master"):
-                    audio_info = _master_and_write(stems, n_samples, options, staging, files)
+                audio_info = render_and_master(result.midi, n_samples, options, staging, stages)
+                files["wav"] = staging / "score.wav"
+                files.update(
+                    {f"stem:{n}": staging / "stems" / f"{n}.wav" for n in audio_info["stems"]}
+                )
             with stages.stage("write"):
                 written = write_scored(
                     edit,
@@ -253,38 +242,100 @@ def samples_for(duration_frames: int, rate: Fraction) -> int:
     return round(Fraction(duration_frames) / rate * SAMPLE_RATE)
 
 
-def _master_and_write(
-    stems: dict[str, np.ndarray], n_samples: int, options: ScoreOptions, staging: Path, files: dict
+def render_and_master(
+    midi, n_samples: int, options: ScoreOptions, staging: Path, stages: Stages
 ) -> dict[str, object]:
-    """Master the mix (the sum of the stems), then finish each stem with the mix's gain.
-
-    Buffers are released as soon as they are written: a long timeline holds several GB each.
-    """
-    names = sorted(stems)
-    mix = np.zeros_like(stems[names[0]])
-    for stem in stems.values():
-        mix += stem
-    mixed, gain = mastering.master(mix, SAMPLE_RATE, n_samples, target_lufs=options.target_lufs)
-    del mix
-    files["wav"] = staging / "score.wav"
-    mastering.write_wav(files["wav"], mixed, SAMPLE_RATE)
-    loudness = mastering.loudness_lufs(mixed, SAMPLE_RATE)
-    del mixed
-    (staging / "stems").mkdir()
-    for name in names:
-        finished = mastering.finish_stem(stems.pop(name), SAMPLE_RATE, n_samples, gain)
-        files[f"stem:{name}"] = staging / "stems" / f"{name}.wav"
-        mastering.write_wav(files[f"stem:{name}"], finished, SAMPLE_RATE)
-        del finished
+    """Render the stems a chunk at a time to raw files in `staging`, then master the mix (their
+    sum) into score.wav and finish each stem with the mix's gain, reading from disk in passes:
+    memory stays flat whatever the timeline's length. Returns the report's "audio" entry."""
+    names = sorted({rendering.stem_name(layer_of(inst)) for inst in midi.instruments})
+    if not names:
+        raise EmsyncError("The score has no instruments to render; use --no-render.")
+    _check_disk(staging, n_samples, len(names) if options.stems else 0, stages)
+    work = staging / ".work"
+    work.mkdir()
+    hop = mastering.limiter_hop(SAMPLE_RATE)
+    chunk = stream.chunk_size(SAMPLE_RATE, hop)
+    mix_writer = stream.RawWriter(work / "mix.f32")
+    stem_writers = {n: stream.RawWriter(work / f"{n}.f32") for n in names} if options.stems else {}
+    with stages.stage("render"):
+        chunks = rendering.stem_chunks(
+            midi, options.soundfont, SAMPLE_RATE, n_samples, group=layer_of, chunk=chunk
+        )
+        for begin, parts in chunks:
+            mix = np.zeros_like(next(iter(parts.values())))
+            for name, part in parts.items():
+                mix += part
+                if name in stem_writers:
+                    stem_writers[name].write(part)
+            mix_writer.write(mix)
+            stages.fraction(min(1.0, (begin + len(mix)) / max(n_samples, 1)), "of the audio")
+    mix_raw = mix_writer.close()
+    stem_raws = {name: w.close() for name, w in stem_writers.items()}
+    with stages.stage("master"):
+        mastered = master_stream.master_file(
+            mix_raw,
+            staging / "score.wav",
+            SAMPLE_RATE,
+            n_samples,
+            target_lufs=options.target_lufs,
+            progress=stages.detail,
+        )
+        mix_raw.remove()
+        if stem_raws:
+            (staging / "stems").mkdir()
+        for number, (name, raw) in enumerate(sorted(stem_raws.items())):
+            stages.fraction(number / len(stem_raws), f"stems ({name})")
+            master_stream.finish_stem_file(
+                raw, staging / "stems" / f"{name}.wav", SAMPLE_RATE, n_samples, mastered.gain
+            )
+            raw.remove()
+    work.rmdir()
+    gain = mastered.gain
     return {
         "sample_rate": SAMPLE_RATE,
         "channels": 2,
         "samples": n_samples,
-        "loudness_lufs": round(loudness, 2),
+        "loudness_lufs": round(mastered.loudness_lufs, 2),
         "target_lufs": options.target_lufs,
         "gain_db": round(20 * math.log10(gain), 2) if gain > 0 else None,
-        "stems": names,
+        "stems": sorted(stem_raws),
+        "layers": names,
+        "bytes_written": _wav_bytes(n_samples) * (1 + len(stem_raws)),
     }
+
+
+def _wav_bytes(n_samples: int) -> int:
+    return n_samples * 2 * 3 + 80  # 24-bit stereo and the header
+
+
+def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages) -> None:
+    """Refuse a render the disk cannot hold, before it starts; announce a long one.
+
+    The most the disk holds at once: every raw float32 render (mix and stems) plus every
+    finished WAV, since a raw file is removed only after its WAV is written."""
+    files = 1 + n_stems
+    final = _wav_bytes(n_samples) * files
+    peak = (n_samples * 2 * 4 + _wav_bytes(n_samples)) * files
+    free = stream.free_bytes(staging)
+    if peak + DISK_MARGIN_BYTES > free:
+        lighter = "" if n_stems == 0 else " or pass --no-stems to write the mix alone,"
+        raise EmsyncError(
+            f"Not enough disk space to render this score: it needs about {_gb(peak)} while it "
+            f"works ({_gb(final)} kept), and '{staging.parent}' has {_gb(free)} free. Free some "
+            f"space, choose another --out on a larger disk,{lighter} or use --no-render."
+        )
+    seconds = n_samples / SAMPLE_RATE
+    if seconds >= LONG_RENDER_S:
+        stages.note(
+            f"rendering {seconds / 60:.0f} minutes of audio ({files} file{'s' * (files > 1)}) "
+            f"writes {_gb(final)} and needs {_gb(peak)} of free disk while it works "
+            f"({_gb(free)} free)."
+        )
+
+
+def _gb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e8 else f"{n_bytes / 1e6:.0f} MB"
 
 
 def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
@@ -295,14 +346,6 @@ def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
             f"{n} of {len(moods)} scenes had no mood given (no --emotion, no marker, and their "
             "footage was not found: pass --video or --media-root): they use a gentle neutral "
             "default (valence 0.1, arousal -0.3)."
-        )
-    few = [i for i, m in enumerate(moods) if m.too_few_frames]
-    if few:  # damaged media: most of these scenes' frames could not be decoded
-        messages.append(
-            f"{len(few)} of {len(moods)} scenes got their mood from too few frames (most of "
-            f"their frames could not be decoded; scenes {', '.join(map(str, few[:10]))}"
-            f"{', ...' if len(few) > 10 else ''}): the video looks damaged. Re-export it, or "
-            "set those scenes' moods with markers or --emotion."
         )
     return tuple(messages)
 
@@ -377,11 +420,9 @@ def build_report(
                 "valence": round(mood.valence, 4),
                 "arousal": round(mood.arousal, 4),
                 "mood_source": mood.source,
-                "mood_decoded_share": mood.decoded_share and round(mood.decoded_share, 4),
-                "mood_too_few_frames": mood.too_few_frames,
                 "probs": dict(mood.probs),
                 "key": plan.scenes[first_section[scene.index]].key.name,
-                "tempo_bpm": round(plan.scenes[first_section[scene.index]].tempo_bpm, 2),
+                "tempo_bpm": round(tempo_at(result.midi, edit.seconds(scene.start)), 2),
             }
             for scene, mood in zip(edit.scenes, moods, strict=True)
         ],

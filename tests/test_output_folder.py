@@ -70,9 +70,11 @@ def wait_for_render(out: Path, proc: subprocess.Popen, timeout: float = 60) -> N
 
 
 def one_paragraph(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line]
-    assert len(lines) == 1, err
+    """The error: one line after any progress lines, no traceback."""
     assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if not line.startswith("emsync: [")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(("emsync: error:", "emsync: stopped")), err
     return lines[0]
 
 

@@ -225,3 +225,50 @@ def test_a_raw_video_is_scored_on_its_detected_cuts(tmp_path):
     written = otio.adapters.read_from_file(str(result.out_dir / "rushes.scored.otio"))
     assert [m.name for m in written.tracks.markers] == ["cut", "cut"]
     assert [t.name for t in written.audio_tracks()] == ["EMSYNC Score"]
+
+
+@pytest.fixture
+def reel(tmp_path):
+    path = tmp_path / "reel.otio"
+    otio.adapters.write_to_file(timeline_from_cuts(CUTS, DURATION, RATE_2398, "reel"), str(path))
+    return path
+
+
+def test_no_stems_writes_the_mix_alone_and_the_same_mix(reel, tmp_path):
+    common = dict(seed=1, emotion="joy", engine="arranger", progress=False)
+    with_stems = score(reel, ScoreOptions(out=tmp_path / "a", **common))
+    without = score(reel, ScoreOptions(out=tmp_path / "b", stems=False, **common))
+    assert not (without.out_dir / "stems").exists()
+    assert not [name for name in without.files if name.startswith("stem:")]
+    report = json.loads((without.out_dir / "report.json").read_text())
+    assert report["audio"]["stems"] == [] and report["audio"]["layers"]
+    a, _ = sf.read(str(with_stems.out_dir / "score.wav"))
+    b, _ = sf.read(str(without.out_dir / "score.wav"))
+    assert (a == b).all()  # the mix is the sum of the stems either way
+
+
+def test_render_refused_up_front_when_the_disk_is_too_small(reel, tmp_path, monkeypatch):
+    from emsync_core.audio import stream
+
+    monkeypatch.setattr(stream, "free_bytes", lambda folder: 10_000_000)
+    options = ScoreOptions(out=tmp_path / "o", emotion="joy", engine="arranger", progress=False)
+    with pytest.raises(EmsyncError, match=r"Not enough disk space.*--no-stems"):
+        score(reel, options)
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in ("reel.otio",)]
+
+
+def test_long_render_says_what_it_will_write_and_logs_progress(reel, tmp_path, monkeypatch):
+    import io
+
+    import emsync_core.pipeline as pipeline
+    from emsync_core.progress import Stages
+
+    monkeypatch.setattr(pipeline, "LONG_RENDER_S", 1)
+    log = io.StringIO()  # not a terminal: plain log lines
+    monkeypatch.setattr(pipeline, "Stages", lambda total, enabled: Stages(total, stream=log))
+    score(reel, ScoreOptions(out=tmp_path / "o", emotion="joy", engine="arranger"))
+    lines = log.getvalue().splitlines()
+    assert any("writes" in line and "MB" in line and "free" in line for line in lines), lines
+    assert "emsync: [5/7] render" in lines
+    assert any(line.startswith("emsync: [5/7] render 100%") for line in lines)
+    assert lines[-1] == "emsync: [7/7] write"

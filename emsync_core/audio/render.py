@@ -206,7 +206,7 @@ def render_stems(
     if group is None:
         names = stem_names(midi.instruments)
     else:
-        names = [_slug(group(inst)) or "instrument" for inst in midi.instruments]
+        names = [stem_name(group(inst)) for inst in midi.instruments]
     members: dict[str, list[int]] = {}
     for index, name in enumerate(names):
         members.setdefault(name, []).append(index)
@@ -243,7 +243,7 @@ def stem_chunks(
     if group is None:
         names = stem_names(midi.instruments)
     else:
-        names = [_slug(group(inst)) or "instrument" for inst in midi.instruments]
+        names = [stem_name(group(inst)) for inst in midi.instruments]
     members: dict[str, list[int]] = {}
     for index, name in enumerate(names):
         members.setdefault(name, []).append(index)
@@ -304,6 +304,11 @@ def assign_channels(instruments: list[pretty_midi.Instrument]) -> list[ChannelSe
                 "drum instrument before rendering."
             )
     return setups
+
+
+def stem_name(label: str) -> str:
+    """The file-name-safe stem name for a group label (see `render_stems`' `group`)."""
+    return _slug(label) or "instrument"
 
 
 def stem_names(instruments: list[pretty_midi.Instrument]) -> list[str]:
