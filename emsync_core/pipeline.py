@@ -31,7 +31,7 @@ from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
 from .music.midi_file import edit_marks, write_midi
 from .music.plan import ScorePlan, plan_score
-from .music.score import Score, layer_of, load_midi, tempo_at
+from .music.score import Score, layer_of, load_midi, tempo_in
 from .progress import Stages
 from .timeline import Edit, Marker, read_with_timeline
 from .timeline.build import video_timeline
@@ -422,7 +422,9 @@ def build_report(
                 "mood_source": mood.source,
                 "probs": dict(mood.probs),
                 "key": plan.scenes[first_section[scene.index]].key.name,
-                "tempo_bpm": round(tempo_at(result.midi, edit.seconds(scene.start)), 2),
+                "tempo_bpm": round(
+                    tempo_in(result.midi, edit.seconds(scene.start), edit.seconds(scene.end)), 2
+                ),
             }
             for scene, mood in zip(edit.scenes, moods, strict=True)
         ],

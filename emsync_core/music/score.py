@@ -286,11 +286,13 @@ def _close_bars(group: list[int], bars: list[tuple[int, int]], res: int) -> None
         bars.append((at + (n - n % 4) * res, n % 4))
 
 
-def tempo_at(midi: pretty_midi.PrettyMIDI, time_s: float) -> float:
-    """The file's tempo (bpm) in force at `time_s`, as its tempo map says."""
+def tempo_in(midi: pretty_midi.PrettyMIDI, start_s: float, end_s: float) -> float:
+    """The tempo (bpm) of the file's tempo map that holds longest within [start_s, end_s):
+    a scene's own tempo, not that of a stretched beat it starts in."""
     times, tempi = midi.get_tempo_changes()
-    k = max(0, int(np.searchsorted(times, time_s + 1e-9, side="right")) - 1)
-    return float(tempi[k])
+    edges = np.append(times, np.inf)
+    overlap = np.minimum(edges[1:], end_s) - np.maximum(edges[:-1], start_s)
+    return float(tempi[int(np.argmax(overlap))])
 
 
 def _tick_scale(tempo_us: int, res: int) -> float:
