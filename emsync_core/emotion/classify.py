@@ -440,9 +440,14 @@ def analyze_video_detailed(
     head: EmotionHead | None = None,
     smooth: bool = True,
     faces: bool = True,
+    fast_decode: bool = True,
 ) -> tuple[float, list[SceneAnalysis]]:
-    """(duration, per detected scene analysis) of a raw video, in one decoding pass."""
-    samples = analyse_pass(path, frame_fn=frame_stats, face_fn=_face_fn(faces))
+    """(duration, per detected scene analysis) of a raw video, in one decoding pass
+    (`fast_decode=False` keeps the deblocking filter on: for measuring what skipping it
+    changes)."""
+    samples = analyse_pass(
+        path, frame_fn=frame_stats, face_fn=_face_fn(faces), fast_decode=fast_decode
+    )
     duration = max(samples.end_s, samples.info.duration_s)
     spans = spans_from_cuts(samples.cuts, duration)
     windows = [samples.window(s.start_s, s.end_s) for s in spans]

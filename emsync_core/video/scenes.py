@@ -65,6 +65,7 @@ def analyse_pass(
     adaptive_threshold: float = ADAPTIVE_THRESHOLD,
     min_scene_s: float = MIN_SCENE_S,
     face_fn=None,
+    fast_decode: bool = True,
 ) -> MediaSamples:
     """One pass over a whole video: samples, motion, audio, detected cut times and (with
     `face_fn`) faces."""
@@ -73,7 +74,12 @@ def analyse_pass(
     info = probe(path)
     det = CutDetector(info.fps, adaptive_threshold, min_scene_s)
     samples = collect(
-        path, sample_fps=sample_fps, frame_fn=frame_fn, cut_detector=det, face_fn=face_fn
+        path,
+        sample_fps=sample_fps,
+        frame_fn=frame_fn,
+        cut_detector=det,
+        face_fn=face_fn,
+        fast_decode=fast_decode,
     )
     extra = [samples.frame_times[k] for k in det.flush() if 0 < k < len(samples.frame_times)]
     samples.cuts = sorted(set(samples.cuts) | set(float(t) for t in extra))
@@ -83,13 +89,6 @@ def analyse_pass(
 def spans_from_cuts(cuts: list[float], duration_s: float) -> list[Span]:
     edges = [0.0, *[c for c in cuts if 0 < c < duration_s], duration_s]
     return [Span(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
-
-
-def detect_cuts(
-    path: str | os.PathLike, adaptive_threshold: float = ADAPTIVE_THRESHOLD
-) -> list[float]:
-    """Cut times (seconds) of a raw video."""
-    return analyse_pass(path, adaptive_threshold=adaptive_threshold).cuts
 
 
 def match_cuts(found: list[float], truth: list[float], tolerance_s: float) -> tuple[int, int, int]:
