@@ -319,6 +319,7 @@ def cmd_cuts(args: argparse.Namespace) -> int:
             "start_timecode": edit.start_timecode,
             "frames": list(edit.cuts),
             "seconds": list(edit.cut_seconds),
+            "timecodes": [edit.timecode(frame) for frame in edit.cuts],
         }
         print(json.dumps(doc))
     else:
@@ -328,8 +329,8 @@ def cmd_cuts(args: argparse.Namespace) -> int:
         )
         for scene in edit.scenes:
             print(
-                f"  scene {scene.index:>3}  frames {scene.start:>7}-{scene.end:<7} "
-                f"{edit.seconds(scene.start):9.3f} s  {scene.name}"
+                f"  scene {scene.index:>3}  {edit.timecode(scene.start)}  frames "
+                f"{scene.start:>7}-{scene.end:<7} {edit.seconds(scene.start):9.3f} s  {scene.name}"
             )
     for warning in edit.warnings:
         print(f"note: {warning}", file=sys.stderr)

@@ -24,7 +24,7 @@ from .audio import master_stream, stream
 from .audio import render as rendering
 from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
-from .emotion.overrides import marker_mood, resolve_moods
+from .emotion.overrides import marker_mood, marker_warnings, mood_marker_text, resolve_moods
 from .emotion.user_head import load_user_head
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
@@ -140,8 +140,11 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
                 )
                 report["audio"] = audio_info
             report["timings_s"] = stages.timings
+            report["messages"] = list(messages)
             files["report"] = staging / "report.json"
             files["report"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            files["report_txt"] = staging / "report.txt"
+            files["report_txt"].write_text(report_text(report), encoding="utf-8")
     finally:
         stages.close()
     final_files = {name: out_dir / p.relative_to(staging) for name, p in files.items()}
@@ -339,7 +342,7 @@ def _gb(n_bytes: int) -> str:
 
 
 def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
-    messages = list(edit.warnings)
+    messages = list(edit.warnings) + marker_warnings(edit)
     if any(m.source == "default" for m in moods):
         n = sum(m.source == "default" for m in moods)
         messages.append(
@@ -381,6 +384,7 @@ def build_report(
         "cuts": [
             {
                 "frame": frame,
+                "timecode": edit.timecode(frame),
                 "seconds": a.cut_s,
                 "chord_onset_s": a.onset_s,
                 "error_ms": None if a.error_ms is None else round(a.error_ms, 3),
@@ -392,7 +396,9 @@ def build_report(
         "hits": [
             {
                 "frame": frame,
+                "timecode": edit.timecode(frame),
                 "seconds": a.cut_s,
+                "strength": _hit_strength(edit, frame),
                 "chord_onset_s": a.onset_s,
                 "error_ms": None if a.error_ms is None else round(a.error_ms, 3),
                 "new_harmony": a.new_harmony,
@@ -400,7 +406,14 @@ def build_report(
             for frame, a in zip(edit.hit_frames, hit_alignment, strict=True)
         ],
         "markers": [
-            {"frame": m.frame, "name": m.name, "note": m.note, "used_as": _marker_use(m, edit)}
+            {
+                "frame": m.frame,
+                "timecode": edit.timecode(m.frame),
+                "name": m.name,
+                "note": m.note,
+                "used_as": _marker_use(m, edit),
+                **({"hit_strength": m.hit_strength} if m.is_hit else {}),
+            }
             for m in edit.markers
         ],
         "alignment": {
@@ -414,6 +427,7 @@ def build_report(
                 "index": scene.index,
                 "start_frame": scene.start,
                 "end_frame": scene.end,
+                "start_timecode": edit.timecode(scene.start),
                 "start_s": edit.seconds(scene.start),
                 "end_s": edit.seconds(scene.end),
                 "clip": scene.name,
@@ -443,6 +457,50 @@ def build_report(
     }
 
 
+def report_text(report: dict) -> str:
+    """report.json as a page an editor reads: the cuts with their timecodes, each scene's
+    mood, key and tempo, the hits, the loudness, and every warning."""
+    lines = [
+        f"EMSYNC score of '{report['timeline']}' ({Path(report['input']).name})",
+        f"{report['duration_frames']} frames at {report['rate']:g} fps "
+        f"({report['duration_s']:.2f} s), start {report['start_timecode']}; "
+        f"engine {report['engine']}, seed {report['seed']}",
+        "",
+    ]
+    alignment = report["alignment"]
+    if alignment["cuts"]:
+        largest = alignment["max_error_ms"]
+        lines.append(
+            f"{alignment['cuts']} cuts, a new chord on {alignment['new_harmony_on_cut']} of them"
+            + (f"; largest offset {largest:.3f} ms" if largest is not None else "")
+        )
+    else:
+        lines.append("No cuts: one scene.")
+    lines += ["", "scene  timecode      frame     mood (valence, arousal)       key        tempo"]
+    for scene in report["scenes"]:
+        mood = f"{scene['valence']:+.2f}, {scene['arousal']:+.2f} ({scene['mood_source']})"
+        lines.append(
+            f"{scene['index']:>5}  {scene['start_timecode']}  {scene['start_frame']:>7}   "
+            f"{mood:<28}  {scene['key']:<9}  {scene['tempo_bpm']:.0f} bpm"
+        )
+    if report["hits"]:
+        lines += ["", "hits (marker accents):"]
+        lines += [f"  {h['timecode']}  frame {h['frame']}  {h['strength']}" for h in report["hits"]]
+    audio = report.get("audio") or {}
+    if audio:
+        stems = ", ".join(audio["stems"]) or "none (--no-stems)"
+        lines += [
+            "",
+            f"score.wav: {audio['samples']} samples at {audio['sample_rate']} Hz, "
+            f"{audio['loudness_lufs']:.1f} LUFS (target {audio['target_lufs']:g}); stems: {stems}",
+        ]
+    else:
+        lines += ["", "No audio rendered (--no-render): score.mid only."]
+    if report.get("messages"):
+        lines += ["", "Notes:"] + [f"- {m}" for m in report["messages"]]
+    return "\n".join(lines) + "\n"
+
+
 def render_midi_file(
     midi_path: Path, out: Path, soundfont: Path | None = None, force: bool = False
 ) -> Path:
@@ -464,9 +522,17 @@ def render_midi_file(
     return out
 
 
+def _hit_strength(edit: Edit, frame: int) -> str:
+    """The strongest-worded hit marker at `frame` ("strong" over "normal")."""
+    strengths = [m.hit_strength for m in edit.markers if m.frame == frame and m.is_hit]
+    return next((x for x in strengths if x != "normal"), "normal")
+
+
 def _marker_use(marker: Marker, edit: Edit) -> str:
     if marker_mood(marker) is not None:
         return "mood"
+    if mood_marker_text(marker) is not None:
+        return "ignored: mood not understood"
     if marker.is_hit:
         return "hit" if marker.frame in edit.hit_frames else "hit on a cut (already a boundary)"
     return "ignored"

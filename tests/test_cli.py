@@ -38,6 +38,7 @@ def test_cuts_json_follows_the_contract(capsys, timeline_file):
         "start_timecode": "01:00:00:00",
         "frames": [24, 60],
         "seconds": [1.0, 2.5],
+        "timecodes": ["01:00:01:00", "01:00:02:12"],
     }
 
 
@@ -148,3 +149,37 @@ def test_cli_library_and_resolve_plugin_share_the_defaults(tmp_path):
     assert args.engine == ScoreOptions.engine == bridge.Options().engine == "transformer"
     levers = (args.guidance, args.key_bias, args.pace_bias)
     assert levers == (ScoreOptions.guidance, ScoreOptions.key_bias, ScoreOptions.pace_bias)
+
+
+def test_cuts_text_shows_timecodes(capsys, timeline_file):
+    code, out, _ = run(capsys, "cuts", timeline_file)
+    assert code == 0
+    assert "scene   1  01:00:01:00  frames      24-60" in out
+
+
+def test_usage_error_is_one_paragraph_with_the_equals_hint(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["score", "x.otio", "--emotion", "-0.5,0.2"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.count("\n") == 1 and "usage:" not in err
+    assert "--emotion=-0.5,0.2" in err
+
+
+def test_help_and_cuts_start_fast(timeline_file):
+    """Heavy modules (torch, scipy, OpenCV) load only for the commands that need them."""
+    code = (
+        "import sys, emsync_core.cli as c; c.build_parser(None); "
+        "heavy = [m for m in ('torch', 'scipy', 'cv2', 'av', 'tqdm') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+    code = (
+        "import sys, emsync_core.cli as c; c.main(['cuts', sys.argv[1]]); "
+        "print([m for m in ('torch', 'scipy', 'cv2', 'av') if m in sys.modules], file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(timeline_file)], capture_output=True, text=True
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]"

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from emsync_core.emotion.mapping import EMOTION_VA, va_from_probs
-from emsync_core.emotion.overrides import parse_emotion_spec, resolve_moods
+from emsync_core.emotion.overrides import marker_warnings, parse_emotion_spec, resolve_moods
 from emsync_core.errors import EmotionSpecError
 from emsync_core.timeline.edit import Edit, Marker, Scene
 
@@ -42,7 +42,7 @@ def test_parse_emotion_spec(spec, expected):
     assert mood.source == "cli"
 
 
-@pytest.mark.parametrize("spec", ["happy", "1.5,0", "0.2", "a,b", ""])
+@pytest.mark.parametrize("spec", ["glee", "1.5,0", "0.2", "a,b", ""])
 def test_bad_emotion_spec_says_what_is_accepted(spec):
     with pytest.raises(
         EmotionSpecError, match="anger, disgust, fear, joy, sadness, surprise|\\[-1, 1\\]"
@@ -63,9 +63,56 @@ def test_markers_override_their_scene_only():
     assert (moods[2].valence, moods[2].arousal) == (0.4, -0.2)
 
 
-def test_bad_marker_names_the_marker():
-    with pytest.raises(EmotionSpecError, match="frame 50"):
-        resolve_moods(edit_with([Marker(50, 0, "emotion: glee")]))
+@pytest.mark.parametrize(
+    ("word", "emotion"),
+    [("happy", "joy"), ("Sad", "sadness"), ("angry", "anger"), ("scared", "fear")],
+)
+def test_synonyms_are_their_ekman_emotion(word, emotion):
+    assert parse_emotion_spec(word) == parse_emotion_spec(emotion)
+
+
+def test_calm_and_tense_sit_where_they_should():
+    calm, tense = parse_emotion_spec("calm"), parse_emotion_spec("tense")
+    assert calm.valence > 0 > calm.arousal
+    assert tense.valence < 0 < tense.arousal
+
+
+def test_unreadable_mood_marker_warns_and_keeps_the_scene_mood():
+    markers = [
+        Marker(10, 0, "Fix the colour here"),  # editorial: not a mood marker, no warning
+        Marker(50, 0, "emotion: glee"),
+        Marker(100, 0, "mood: happy"),
+    ]
+    edit = edit_with(markers)
+    moods = resolve_moods(edit, emotion="sadness")
+    assert [m.source for m in moods] == ["cli", "cli", "marker"]
+    assert moods[2] == parse_emotion_spec("joy", "marker")
+    (warning,) = marker_warnings(edit)
+    assert "'emotion: glee' at 00:00:02:02" in warning and "scene 1" in warning
+
+
+def test_two_mood_markers_in_one_scene_the_later_wins_with_a_warning():
+    markers = [Marker(52, 0, "emotion: fear"), Marker(60, 0, "x", note="emotion: calm")]
+    edit = edit_with(markers)
+    moods = resolve_moods(edit)
+    assert moods[1] == parse_emotion_spec("calm", "marker")
+    (warning,) = marker_warnings(edit)
+    assert "Scene 1 has 2 mood markers" in warning
+    assert "00:00:02:04" in warning and "00:00:02:12" in warning
+    assert warning.endswith("the later one, 'x', sets its mood.")
+
+
+@pytest.mark.parametrize(
+    ("name", "strength"),
+    [("hit", "normal"), ("HIT", "normal"), ("hit: strong", "strong"), ("hit:soft", "soft")],
+)
+def test_hit_strength(name, strength):
+    assert Marker(5, 0, name).hit_strength == strength
+    assert Marker(5, 0, "other", note=name).is_hit
+
+
+def test_other_markers_are_not_hits():
+    assert Marker(5, 0, "hitchcock shot").hit_strength is None
 
 
 def test_json_file_per_scene(tmp_path):

@@ -272,3 +272,46 @@ def test_long_render_says_what_it_will_write_and_logs_progress(reel, tmp_path, m
     assert "emsync: [5/7] render" in lines
     assert any(line.startswith("emsync: [5/7] render 100%") for line in lines)
     assert lines[-1] == "emsync: [7/7] write"
+
+
+def test_report_has_timecodes_hit_strengths_and_a_text_page(tmp_path):
+    path = tmp_path / "reel.otio"
+    markers = [
+        (45, "emotion: glee"),  # not understood: warned about, scene keeps --emotion
+        (50, "hit"),
+        (150, "hit: strong"),
+        (215, "mood: happy"),
+        (220, "emotion: tense"),  # the later of two in one scene: wins, with a warning
+    ]
+    timeline = timeline_from_cuts(CUTS, DURATION, RATE_2398, "reel", markers=markers)
+    otio.adapters.write_to_file(timeline, str(path))
+    result = score(
+        path,
+        ScoreOptions(
+            out=tmp_path / "o", emotion="sad", engine="arranger", render=False, progress=False
+        ),
+    )
+    report = json.loads((result.out_dir / "report.json").read_text())
+    assert [c["timecode"] for c in report["cuts"]][:2] == ["01:00:01:17", "01:00:04:01"]
+    assert [(h["frame"], h["strength"]) for h in report["hits"]] == [
+        (50, "normal"),
+        (150, "strong"),
+    ]
+    uses = {m["name"]: (m["used_as"], m["timecode"]) for m in report["markers"]}
+    assert uses["emotion: glee"] == ("ignored: mood not understood", "01:00:01:21")
+    assert uses["emotion: tense"][0] == "mood"
+    assert [m.get("hit_strength") for m in report["markers"]] == [
+        None,
+        "normal",
+        "strong",
+        None,
+        None,
+    ]
+    sources = [s["mood_source"] for s in report["scenes"]]
+    assert sources[:5] == ["cli", "cli", "cli", "cli", "marker"]
+    assert report["scenes"][4]["valence"] < 0 < report["scenes"][4]["arousal"]  # tense
+    assert any("'emotion: glee' at 01:00:01:21" in m for m in result.messages)
+    assert any("the later one, 'emotion: tense'" in m for m in result.messages)
+    text = (result.out_dir / "report.txt").read_text()
+    assert "01:00:01:17" in text and "strong" in text and "emotion: glee" in text
+    assert "No audio rendered" in text

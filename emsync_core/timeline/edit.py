@@ -28,7 +28,18 @@ class Marker:
 
     @property
     def is_hit(self) -> bool:
-        return any(_HIT_RE.match(text or "") for text in (self.name, self.note))
+        return self.hit_strength is not None
+
+    @property
+    def hit_strength(self) -> str | None:
+        """None for other markers; "normal" for `hit`, else what follows the colon
+        (`hit: strong` -> "strong")."""
+        for text in (self.name, self.note):
+            match = _HIT_RE.match(text or "")
+            if match:
+                detail = (match.group(1) or "").lstrip(":").strip().lower()
+                return detail or "normal"
+        return None
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,13 @@ class Edit:
     def seconds(self, frame: int) -> float:
         """Exact time of `frame` in seconds (rounded only at the final float conversion)."""
         return float(Fraction(frame) / self.rate)
+
+    def timecode(self, frame: int) -> str:
+        """The record timecode of `frame`, as the editor's timeline shows it (start timecode
+        plus `frame`)."""
+        from emsync_core.timeline.timebase import record_timecode  # OTIO: only when asked
+
+        return record_timecode(self.start_timecode, frame, self.rate)
 
     @property
     def duration_s(self) -> float:

@@ -7,6 +7,7 @@ the exact rational rate so that frame positions and seconds never drift.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from functools import lru_cache
 
@@ -85,3 +86,16 @@ def timecode(frame: int, rate: Fraction, drop_frame: bool | None = None) -> str:
         fps = max(1, round(rate))
         seconds, ff = divmod(frame, fps)
         return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
+
+
+def record_timecode(start_timecode: str, frame: int, rate: Fraction) -> str:
+    """The timecode an editor reads at timeline frame `frame`: the start timecode plus
+    `frame` frames, counted drop-frame when the start timecode is (its last separator is ';')."""
+    drop = ";" in start_timecode
+    fps = max(1, round(rate))
+    try:
+        start = round(otio.opentime.from_timecode(start_timecode, float(rate)).value)
+    except (ValueError, otio.exceptions.OTIOError):
+        hh, mm, ss, ff = (int(p) for p in re.split(r"[:;.]", start_timecode))
+        start = ((hh * 60 + mm) * 60 + ss) * fps + ff
+    return timecode(start + frame, rate, drop_frame=drop)
