@@ -12,7 +12,7 @@ Adjacent scenes are smoothed only as far as their features agree, so a real chan
 a cut is kept while a short, unreliable scene leans on similar neighbours.
 
 Faces: where the footage shows faces, their mean expression over time (face.py, mini-Xception
-on FER2013, read 4 times a second) is blended into the head's probabilities, and the
+on FER2013, read twice a second) is blended into the head's probabilities, and the
 expression's arousal into the cue arousal, with a weight that grows with the share of the
 scene with a face and the expression's certainty, at most FACE_WEIGHT (a face's expression is
 often not the scene's emotion, so the picture/sound cues keep the larger share;

