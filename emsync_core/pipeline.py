@@ -33,7 +33,7 @@ from .music.midi_file import edit_marks, write_midi
 from .music.plan import ScorePlan, plan_score
 from .music.score import Score, layer_of, load_midi, tempo_in
 from .progress import Stages
-from .timeline import Edit, Marker, read_with_timeline
+from .timeline import Edit, Marker, formats, read_with_timeline
 from .timeline.build import video_timeline
 from .timeline.timebase import exact_rate
 from .timeline.write import write_scored
@@ -65,7 +65,6 @@ class ScoreOptions:
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
-    pace_bias: float = defaults.PACE_BIAS  # transformer only
     stems: bool = True  # also write one WAV per layer into stems/
     progress: bool | None = None  # None: a bar on a terminal, log lines elsewhere
 
@@ -84,6 +83,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
     """Score a timeline file: score.mid, score.wav, stems/, <stem>.scored.otio, report.json."""
     options = options or ScoreOptions()
     path = Path(input_path)
+    _check_input(path)
     out_dir = Path(options.out) if options.out else Path.cwd() / f"{path.stem}.emsync"
     output_folder.check_target(out_dir, options.force)
     with output_folder.locked(out_dir):
@@ -151,6 +151,26 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
     return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
 
 
+def _check_input(path: Path) -> None:
+    """Plain words for an input that is not a timeline or video file, before any work."""
+    suffix = path.suffix.lower()
+    accepted = (
+        f"a timeline ({', '.join(formats.supported_extensions())}) or a video "
+        f"({', '.join(sorted(VIDEO_SUFFIXES))})"
+    )
+    if path.is_dir() and suffix not in formats.FORMATS:
+        raise EmsyncError(
+            f"'{path}' is a folder. Give the file to score: {accepted}, e.g. "
+            f"emsync score '{path / 'my_edit.otio'}'."
+        )
+    if path.exists() and suffix not in formats.FORMATS and suffix not in VIDEO_SUFFIXES:
+        raise EmsyncError(
+            f"'{path.name}' is not a file EMSYNC can score ('{suffix or 'no extension'}'). "
+            f"Give {accepted}. From an editor, export the timeline as OpenTimelineIO, an EDL, "
+            "FCP 7 XML or FCPXML."
+        )
+
+
 def compose(
     plan: ScorePlan, options: ScoreOptions, on_progress: Callable[[float], None] | None = None
 ) -> Score:
@@ -177,7 +197,6 @@ def compose(
         constrained=not options.unconstrained,
         guidance=options.guidance,
         key_bias=options.key_bias,
-        pace_bias=options.pace_bias,
         on_progress=on_progress,
     )
 

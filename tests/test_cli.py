@@ -147,8 +147,8 @@ def test_cli_library_and_resolve_plugin_share_the_defaults(tmp_path):
 
     args = build_parser().parse_args(["score", str(tmp_path / "t.otio")])
     assert args.engine == ScoreOptions.engine == bridge.Options().engine == "transformer"
-    levers = (args.guidance, args.key_bias, args.pace_bias)
-    assert levers == (ScoreOptions.guidance, ScoreOptions.key_bias, ScoreOptions.pace_bias)
+    levers = (args.guidance, args.key_bias)
+    assert levers == (ScoreOptions.guidance, ScoreOptions.key_bias)
 
 
 def test_cuts_text_shows_timecodes(capsys, timeline_file):
@@ -183,3 +183,46 @@ def test_help_and_cuts_start_fast(timeline_file):
         [sys.executable, "-c", code, str(timeline_file)], capture_output=True, text=True
     )
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("command", ["score", "cuts"])
+def test_a_folder_as_input_gets_its_own_message(capsys, tmp_path, command):
+    code, _, err = run(capsys, command, tmp_path)
+    assert code == 2
+    assert "is a folder" in err and "Traceback" not in err
+
+
+def test_unknown_input_lists_timeline_and_video_formats(capsys, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    code, _, err = run(capsys, "score", path)
+    assert code == 2
+    assert ".otio" in err and ".edl" in err and ".mp4" in err and ".mov" in err
+
+
+def test_damaged_soundfont_is_one_plain_line(tmp_path, timeline_file):
+    """libinstpatch prints GLib 'CRITICAL **' assertions on such files straight to fd 2."""
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00sfbkLISTjunkjunkjunk")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emsync_core.cli",
+            "score",
+            str(timeline_file),
+            "--soundfont",
+            str(bad),
+            "--engine",
+            "arranger",
+            "--emotion",
+            "joy",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "CRITICAL" not in result.stderr and "Traceback" not in result.stderr
+    assert "could not load the SoundFont" in result.stderr

@@ -18,11 +18,14 @@ and carries dither noise that loudness normalisation would then raise; mastering
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import math
 import os
 import re
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -429,6 +432,30 @@ def _import_fluidsynth() -> ModuleType:
     return fluidsynth
 
 
+@contextlib.contextmanager
+def _c_stderr_to_log() -> Iterator[None]:
+    """Catch what C libraries print straight to file descriptor 2 while loading a SoundFont
+    (libinstpatch's GLib "CRITICAL **" assertions on damaged files) and log it at debug
+    level: the user gets our RenderError, which says what to do, not the library's noise."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield  # no real descriptor 2 (an embedding host): nothing to catch
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            caught = sink.read().decode("utf-8", "replace").strip()
+            if caught:
+                log.debug("FluidSynth/libinstpatch printed: %s", caught)
+
+
 _LOG_CALLBACK_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 _log_callback: Any = None  # kept alive for as long as FluidSynth may call it
 _recent_errors: list[str] = []
@@ -496,7 +523,8 @@ class _Engine:
         self.pos = 0
         self.sample_rate = sample_rate
         del _recent_errors[:]
-        self.sfid = self.synth.sfload(str(soundfont))
+        with _c_stderr_to_log():
+            self.sfid = self.synth.sfload(str(soundfont))
         if self.sfid < 0:
             detail = _recent_errors[0] if _recent_errors else "FluidSynth gave no reason"
             self.close()
@@ -519,8 +547,9 @@ class _Engine:
 
     def select_programs(self, setups: list[ChannelSetup]) -> None:
         """Select each instrument's preset on its channel (this decodes its samples)."""
-        for setup in setups:
-            self._select(setup)
+        with _c_stderr_to_log():
+            for setup in setups:
+                self._select(setup)
 
     def _select(self, setup: ChannelSetup) -> None:
         for bank, program in ((setup.bank, setup.program), (setup.bank, 0)):

@@ -74,6 +74,11 @@ def load_otio(
         raise TimelineError(f"The frame rate must be a positive number of fps, not {rate}.")
     if not p.exists():
         raise TimelineError(f"{p}: no such file. Check the path and the file name.")
+    if p.is_dir() and p.suffix.lower() not in formats.FORMATS:  # .otiod/.fcpxmld are folders
+        raise TimelineError(
+            f"'{p}' is a folder, not a timeline file. Give the timeline file inside it "
+            f"({', '.join(formats.supported_extensions())})."
+        )
     fmt, target = formats.detect(p)
     if fmt.adapter == "cmx_3600":
         result, warnings = _read_edl(p, rate)
