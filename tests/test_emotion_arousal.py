@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from emsync_core.emotion.arousal import CUES, GROUP_WEIGHT, PICTURE, SOUND, arousal_from_features
-from emsync_core.emotion.classify import analyze_video_detailed
+from emsync_core.emotion.classify import FACE_WEIGHT, analyze_video_detailed, face_weight
+from emsync_core.emotion.face import face_probs_ekman
+from emsync_core.emotion.mapping import CLASSES, va_from_probs
 from emsync_core.video.synth import Segment, write_video
 
 W = {c.feature: c.weight for c in CUES}
@@ -108,12 +110,19 @@ def test_a_smiling_face_raises_valence(folder):
     smiling = _clip(folder, "smiling", [Segment(4.0, **look, face=True)], face=face)
     _, scenes = analyze_video_detailed(smiling)
     assert scenes[0].face_share == pytest.approx(1.0)
+    features = scenes[0].features
+    q = dict(zip(CLASSES, face_probs_ekman(features, CLASSES), strict=True))
+    assert max(q, key=q.get) == "joy"  # she smiles
+    face_v, face_a = va_from_probs(q)
+    w = face_weight(features)  # 0.35 x face share x min(1, 0.4 + certainty)
+    assert 0.25 <= w <= FACE_WEIGHT
     v0, a0 = _mood(plain, faces=True)
     v1, a1 = _mood(smiling, faces=True)
-    # The face pulls the mood toward joy (V 0.8, A 0.477) by the face weight (at most 0.35):
-    # valence up by 0.35 x (0.8 - V0) within a tolerance, arousal toward 0.477.
-    assert v1 - v0 == pytest.approx(0.35 * (0.8 - v0), abs=0.08)
-    assert a1 - a0 == pytest.approx(0.35 * (0.477 - a0), abs=0.08)
+    # The face pulls valence and arousal toward the expression's (paper table) by w; the
+    # tolerance covers what the pasted portrait changes in the picture cues themselves.
+    assert v1 - v0 == pytest.approx(w * (face_v - v0), abs=0.08)
+    assert a1 - a0 == pytest.approx(w * (face_a - a0), abs=0.08)
+    assert v1 - v0 > 0.2
 
 
 def test_the_two_ends_of_the_scale(folder):
