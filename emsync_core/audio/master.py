@@ -204,16 +204,6 @@ def _check_audio(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def fit_length(audio: np.ndarray, n_samples: int) -> np.ndarray:
-    """Cut to, or pad with silence up to, exactly `n_samples` frames (always a new array)."""
-    if n_samples < 0:
-        raise ValueError(f"n_samples must be >= 0, got {n_samples}")
-    out = np.zeros((n_samples,) + audio.shape[1:], dtype=audio.dtype)
-    kept = min(len(audio), n_samples)
-    out[:kept] = audio[:kept]
-    return out
-
-
 def fade_out(audio: np.ndarray, sample_rate: int, fade_out_s: float) -> np.ndarray:
     """Equal-power (quarter-cosine) fade to zero over the last `fade_out_s`, at most a quarter
     of the clip, in place. The last sample is exactly 0, so the file ends without a click."""

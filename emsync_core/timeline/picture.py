@@ -1,6 +1,6 @@
 """The visible picture of a timeline as a list of spans, from which cuts and scenes follow.
 
-Rules (ARCHITECTURE.md, "What counts as a cut"):
+Rules (docs/timeline-rules.md, "What counts as a cut"):
 - the visible picture at a frame is the topmost enabled video track with a non-gap item there;
 - nested stacks and tracks count by what they show: the nested composition is trimmed to the
   item's source range, padded with gap to the item's duration, and audio inside is ignored;

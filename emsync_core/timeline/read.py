@@ -2,7 +2,8 @@
 
 `load_otio` turns a file into one OpenTimelineIO `Timeline` (choosing among several, fixing up
 EDLs, turning every adapter failure into a `TimelineError`); `edit_from_timeline` reduces that
-timeline to the plain `Edit` the scorer needs, following ARCHITECTURE.md "What counts as a cut".
+timeline to the plain `Edit` the scorer needs, following docs/timeline-rules.md ("What counts
+as a cut").
 """
 
 from __future__ import annotations
