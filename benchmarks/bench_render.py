@@ -175,9 +175,12 @@ def bench_reel(minutes: float, stems: bool) -> str:
             f"{timings['master']:.0f} s, written {written / 1e9:.2f} GB, "
             f"{measured.loudness:.2f} LUFS, {dbtp:.2f} dBTP (load {load:.1f})"
         )
-        commit = os.environ.get("EMSYNC_COMMIT") or subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
+        commit = (
+            os.environ.get("EMSYNC_COMMIT")
+            or subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+            ).stdout.strip()
+        )
         machine = f"{platform.platform()} {platform.processor() or platform.machine()}"
         return (
             f"| {datetime.date.today().isoformat()} | {commit} | {machine} | {os.cpu_count()} "
