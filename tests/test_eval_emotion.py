@@ -89,7 +89,7 @@ def test_report_rows_confusion_and_criteria(labelled, capsys):
     assert _criterion(out, 3) == "not checked"
     assert "- not checked: no anger clips" in out
     assert "- not checked: fear vs sadness: no fear clips" in out
-    assert re.search(r"- PASS: sadness mean valence -\d\.\d{3} < 0", out)
+    assert re.search(r"- PASS: sadness mean valence -\d\.\d{3} <= -0\.15", out)
     assert re.search(r"- PASS: surprise mean arousal [-+]\d\.\d{3} > sadness -\d\.\d{3}", out)
 
 
@@ -128,7 +128,7 @@ def test_criteria_pass_fail_and_not_checked():
     c1, c2, c3 = ev.check_criteria(bad)
     assert (c1.status, c2.status, c3.status) == ("FAIL", "FAIL", "FAIL")
     assert [c.status for c in c2.checks] == ["PASS", "PASS", "FAIL", "PASS"]
-    assert c2.checks[2].text == "fear mean valence +0.050 < 0"
+    assert c2.checks[2].text == "fear mean valence +0.050 <= -0.15"
     assert c3.checks[2].text == "surprise mean arousal -0.700 > sadness -0.600"
 
     # A failing part wins over a missing one; a missing part is never a pass.
@@ -137,8 +137,11 @@ def test_criteria_pass_fail_and_not_checked():
     assert (c1.status, c2.status, c3.status) == ("PASS", "FAIL", "not checked")
     assert {c.status for c in c3.checks} == {"not checked"}
     assert [c.status for c in ev.check_criteria({})] == ["not checked"] * 3
-    # Exactly zero valence is not positive.
+    # Exactly zero valence is not positive; the right sign without the margin is not enough.
     assert ev.check_criteria({"joy": (0.0, 0.0)})[0].status == "FAIL"
+    assert ev.check_criteria({"joy": (0.1, 0.0)})[0].status == "FAIL"
+    assert ev.check_criteria({"joy": (0.1, 0.0)}, margin=0.05)[0].status == "PASS"
+    assert ev.check_criteria({"sadness": (-0.149, 0.0)})[1].checks[3].status == "FAIL"
 
 
 def test_exit_status_is_1_when_a_criterion_fails(labelled, tmp_path, capsys):
