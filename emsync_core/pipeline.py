@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -535,9 +537,22 @@ def render_midi_file(
     if out.exists() and not force:
         raise OutputError(f"'{out}' already exists. Pass --force to replace it.")
     n_samples = round((midi.get_end_time() + 2.0) * SAMPLE_RATE)
-    audio = rendering.render(midi, soundfont, SAMPLE_RATE, n_samples)
-    mixed, _ = mastering.master(audio, SAMPLE_RATE, n_samples)
-    mastering.write_wav(out, mixed, SAMPLE_RATE)
+    chunk = stream.chunk_size(SAMPLE_RATE, mastering.limiter_hop(SAMPLE_RATE))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write to '{out.parent}' ({exc.strerror or 'not writable'}). Choose "
+            "another --out."
+        ) from None
+    try:  # in flat memory, as `emsync score` does: raw render on disk, mastered in passes
+        writer = stream.RawWriter(work / "mix.f32")
+        for _, part in rendering.render_chunks(midi, soundfont, SAMPLE_RATE, n_samples, chunk):
+            writer.write(part)
+        master_stream.master_file(writer.close(), out, SAMPLE_RATE, n_samples)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 

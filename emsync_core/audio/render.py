@@ -180,6 +180,23 @@ def render(
         return engine.render(events, [s.channel for s in setups], n)
 
 
+def render_chunks(
+    midi: pretty_midi.PrettyMIDI,
+    soundfont: Path | None = None,
+    sample_rate: int = 48000,
+    n_samples: int | None = None,
+    chunk: int = 98304,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """`render` a chunk at a time (one synth for the whole score): (first sample, float32
+    (m, 2)) for consecutive chunks of `chunk` samples, a multiple of 64."""
+    setups = assign_channels(midi.instruments)
+    n = _output_length(midi, sample_rate, n_samples)
+    events = score_events(midi, setups, sample_rate)
+    with _Engine(resolve_soundfont(soundfont), sample_rate) as engine:
+        engine.select_programs(setups)
+        yield from engine.stream(events, [s.channel for s in setups], n, chunk)
+
+
 def render_stems(
     midi: pretty_midi.PrettyMIDI,
     soundfont: Path | None = None,
