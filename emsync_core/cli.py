@@ -127,7 +127,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=["transformer", "arranger"],
+        choices=list(defaults.ENGINES),
         default=defaults.ENGINE,
         help="music engine: the EMSYNC transformer (default), or the rule-based arranger "
         "(instant, for quick drafts)",
@@ -218,7 +218,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_train)
 
     if p := heavy("install-resolve"):
-        from resolve_plugin import install as resolve_install
+        from . import resolve_install
 
         resolve_install.configure_parser(p)
         p.set_defaults(func=resolve_install.run)

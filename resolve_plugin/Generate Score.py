@@ -3,7 +3,11 @@
 Scores the current timeline and puts the music on an "EMSYNC Score" audio track. This file
 only finds bridge.py and hands it Resolve's objects; it needs nothing beyond the standard
 library, because it runs in Resolve's own Python. Installed by `emsync install-resolve`.
+It must still parse on old interpreters (Resolve 18 also runs Python 2.7 and 3.6), so that
+it can say which Python it needs instead of failing with a syntax error.
 """
+
+from __future__ import print_function  # noqa: UP010 - parse on Python 2.7 to say so
 
 import json
 import os
@@ -23,11 +27,11 @@ def _plugin_dir(config_file):
     """resolve_plugin/ of the EMSYNC checkout: from the config, else beside this file."""
     candidates = []
     try:
-        with open(config_file, encoding="utf-8") as handle:
+        with open(config_file) as handle:
             repo = json.load(handle).get("repo")
         if repo:
             candidates.append(os.path.join(repo, "resolve_plugin"))
-    except (OSError, TypeError, ValueError, AttributeError):
+    except (IOError, OSError, TypeError, ValueError, AttributeError):  # noqa: UP024 - 2.7
         pass
     here = globals().get("__file__")  # Resolve may not define it; fine when run from the repo
     if here:
@@ -39,9 +43,22 @@ def _plugin_dir(config_file):
 
 
 def _resolve_objects():
-    """Resolve's injected globals inside the app; scriptapp() when run from outside."""
+    """Resolve's objects: the injected `resolve` global inside the app; else the ones the
+    other globals give (`bmd.scriptapp`, Fusion's `app.GetResolve()`); else scriptapp() from
+    DaVinciResolveScript (external runs, Studio only)."""
     g = globals()
     app = g.get("resolve")
+    bmd = g.get("bmd")
+    if app is None and bmd is not None:
+        try:
+            app = bmd.scriptapp("Resolve")
+        except Exception:  # noqa: BLE001 - any failure means "try the next way"
+            app = None
+    if app is None and g.get("app") is not None:
+        try:
+            app = g["app"].GetResolve()
+        except Exception:  # noqa: BLE001
+            app = None
     if app is None:
         try:
             import DaVinciResolveScript as dvr
@@ -55,10 +72,19 @@ def _resolve_objects():
             fu = app.Fusion()
         except Exception:  # noqa: BLE001 - any failure just means "no dialog"
             fu = None
-    return app, fu, g.get("bmd")
+    return app, fu, bmd
 
 
 def run():
+    if sys.version_info < (3, 7):  # noqa: UP036 - Resolve runs this with its own Python
+        print(
+            "EMSYNC: Generate Score needs Python 3.7 or later, but Resolve runs it with Python "
+            + sys.version.split()[0]
+            + ". Install Python 3 (python.org) and restart Resolve; on macOS see "
+            "'emsync install-resolve' for PYTHON3HOME.",
+            file=sys.stderr,
+        )
+        return 2
     config_file = _config_file()
     folder = _plugin_dir(config_file)
     if folder is None:

@@ -1,28 +1,51 @@
 """Everything the Resolve menu script does, with the `resolve` object passed in.
 
-Runs inside Resolve's own Python (3.6 to 3.14, often without pip), so this module uses the
-standard library only and never imports emsync_core: the heavy work runs in the project's venv
-as a subprocess (`emsync score`) and comes back as files. Every Resolve call is checked,
-because the API reports failure by returning False, None or [] rather than raising.
-See ../shared/design/nle-integration.md for the API facts and traps this follows.
+Runs inside Resolve's own Python (3.7 to 3.14, often without pip), so this module uses the
+standard library only and never imports the emsync_core package: the heavy work runs in the
+project's venv as a subprocess (`emsync score`) and comes back as files. The names and
+defaults it shares with the core (engines, emotions, the score track's name, the config path)
+come from emsync_core/defaults.py, loaded by its path in the checkout (see `_shared`). Every
+Resolve call is checked, because the API reports failure by returning False, None or [] rather
+than raising. See docs/editors.md ("known application quirks") for the version-specific
+behaviour this works around.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 import wave
+import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePath, PureWindowsPath
+from pathlib import Path, PurePath
 
-SCORE_TRACK = "EMSYNC Score"
+
+def _shared():
+    """emsync_core/defaults.py: the package's module when it is importable (the venv, tests),
+    else the same file loaded by path from the checkout this file lives in (Resolve)."""
+    if "emsync_core.defaults" in sys.modules:
+        return sys.modules["emsync_core.defaults"]
+    path = Path(__file__).resolve().parent.parent / "emsync_core" / "defaults.py"
+    spec = importlib.util.spec_from_file_location("_emsync_shared_defaults", str(path))
+    if spec is None or not path.is_file():
+        raise ImportError(f"EMSYNC's shared defaults are missing: {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+shared = _shared()
+SCORE_TRACK = shared.SCORE_TRACK
+EKMAN = shared.EMOTIONS
+ENGINES = shared.ENGINES
 BIN_NAME = "EMSYNC"
-EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
-ENGINES = ("transformer", "arranger")  # the EMSYNC model (default), the fast rule-based one
 AUTO_TEXT = (
     "Auto: each scene's mood is read from its footage (picture, sound, faces); timeline "
     "markers ('emotion: joy', 'va: 0.2,-0.4') override it; scenes whose media cannot be "
@@ -38,7 +61,7 @@ class BridgeError(Exception):
 @dataclass
 class Options:
     emotion: str | None = None  # None: markers, else footage analysis, else the default
-    engine: str = ENGINES[0]
+    engine: str = shared.ENGINE
     seed: int = 0
     soundfont: str | None = None
 
@@ -61,24 +84,7 @@ def config_path(
     system: str | None = None, env: dict | None = None, home: str | Path | None = None
 ) -> PurePath:
     """Per-user config file written by the installer (EMSYNC_CONFIG overrides)."""
-    env = os.environ if env is None else env
-    if env.get("EMSYNC_CONFIG"):
-        return Path(env["EMSYNC_CONFIG"])
-    system = system or _system()
-    home = Path(home) if home is not None else Path.home()
-    if system == "Windows":
-        base = env.get("APPDATA") or str(PureWindowsPath(str(home), "AppData", "Roaming"))
-        return PureWindowsPath(base, "EMSYNC", "config.json")
-    if system == "Darwin":
-        return home / "Library" / "Application Support" / "EMSYNC" / "config.json"
-    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    return base / "emsync" / "config.json"
-
-
-def _system() -> str:
-    import platform
-
-    return platform.system()
+    return shared.config_path(system, env, home)
 
 
 def load_config(path: str | Path | None = None) -> dict:
@@ -108,7 +114,7 @@ def saved_options(config: dict) -> Options:
     try:
         return Options(
             emotion=saved.get("emotion") or None,
-            engine=saved.get("engine") or ENGINES[0],
+            engine=saved.get("engine") or shared.ENGINE,
             seed=int(saved.get("seed") or 0),
             soundfont=saved.get("soundfont") or None,
         )
@@ -170,12 +176,19 @@ def find_python(config: dict, env: dict | None = None) -> str:
 # ---------------------------------------------------------------- Resolve facts
 
 
-def version_of(resolve) -> tuple[int, int]:
+def version_of(resolve) -> tuple[int, int, int]:
+    """(major, minor, patch): several API fixes landed in patch releases (20.2.2, 20.3.2)."""
     try:
         fields = list(resolve.GetVersion() or [])
-        return int(fields[0]), int(fields[1])
-    except (TypeError, ValueError, IndexError):
-        return (0, 0)
+    except (TypeError, AttributeError):
+        return (0, 0, 0)
+    numbers = []
+    for value in fields[:3]:
+        try:
+            numbers.append(int(value))
+        except (TypeError, ValueError):
+            break
+    return tuple((numbers + [0, 0, 0])[:3])
 
 
 def is_studio(resolve) -> bool:
@@ -188,21 +201,60 @@ def dialog_available(resolve) -> bool:
     Decided from edition and version, never by touching fusion.UIManager: on Free 19.1+
     that opens an upsell modal which makes later API calls fail.
     """
-    return is_studio(resolve) or version_of(resolve) < (19, 1)
+    return is_studio(resolve) or version_of(resolve)[:2] < (19, 1)
 
 
 def end_frame_inclusive(resolve) -> bool:
-    """AppendToTimeline's endFrame behaved inclusive on 19.1.x only (exclusive elsewhere)."""
-    return version_of(resolve) == (19, 1)
+    """AppendToTimeline's endFrame behaved inclusive on 19.1.x only (exclusive elsewhere).
+    Decided by the version alone: a one-frame miss is never "calibrated" by flipping it."""
+    return version_of(resolve)[:2] == (19, 1)
+
+
+def video_tracks_gate_audio(resolve) -> bool:
+    """Before 20.2.2 an audio-only append (mediaType 2) checked trackIndex against the number
+    of *video* tracks (20.2.2 changelog): on V1+A1 the score's A2 is refused."""
+    return version_of(resolve) < (20, 2, 2)
+
+
+def append_needs_selection(resolve) -> bool:
+    """20.x before 20.3.2: AppendToTimeline failed when no media-pool clip was selected
+    (20.3.2 changelog)."""
+    return (20, 0, 0) <= version_of(resolve) < (20, 3, 2)
 
 
 def parse_rate(text: object) -> float | None:
-    """'24', '23.976', '29.97 DF' -> fps; None when unreadable."""
+    """'24', '23.976', '29.97 DF', 24, 23.976 (21.1 gives numbers) -> fps; None when unreadable."""
     try:
         value = float(str(text).split()[0])
     except (ValueError, IndexError):
         return None
     return value if value > 0 else None
+
+
+def setting(resolve, holder, name: str):
+    """A project or timeline setting: 21.1's GetSettings() dict first, GetSetting(name) else."""
+    if version_of(resolve) >= (21, 1, 0):
+        try:
+            settings = holder.GetSettings()
+        except (AttributeError, TypeError):
+            settings = None
+        if isinstance(settings, dict) and settings.get(name) not in (None, ""):
+            return settings[name]
+    return holder.GetSetting(name)
+
+
+def clip_property(item, name: str):
+    """A media-pool item property: the GetClipProperty() dict (21.1's preferred form) first."""
+    try:
+        props = item.GetClipProperty()
+    except (AttributeError, TypeError):
+        props = None
+    if isinstance(props, dict) and name in props:
+        return props[name]
+    try:
+        return item.GetClipProperty(name)
+    except (AttributeError, TypeError):
+        return None
 
 
 def current_timeline(resolve):
@@ -230,7 +282,8 @@ def find_score_tracks(timeline) -> list[int]:
 
 
 def content_duration(timeline, skip_audio: list[int]) -> int:
-    """Frames from the timeline start to the end of its last item, ignoring the old score."""
+    """Frames from the timeline start to the end of its last item, ignoring the old score:
+    Resolve's own length of the edit, which the scored file must match."""
     start = int(timeline.GetStartFrame())
     end = start
     for kind in ("video", "audio"):
@@ -242,14 +295,36 @@ def content_duration(timeline, skip_audio: list[int]) -> int:
     return end - start
 
 
+def score_files(timeline, tracks: list[int]) -> set[str]:
+    """The files the old score clips play (normalised), to find them in an export whatever
+    Resolve named their track there."""
+    found = set()
+    for index in tracks:
+        for item in timeline.GetItemListInTrack("audio", index) or []:
+            media = item.GetMediaPoolItem()
+            path = clip_property(media, "File Path") if media else None
+            if path:
+                found.add(_norm(str(path)))
+    return found
+
+
+def _norm(path_or_url: str) -> str:
+    """A media path or file URL as one comparable string."""
+    text = path_or_url
+    if text.lower().startswith("file:"):
+        text = urllib.request.url2pathname(urllib.parse.urlparse(text).path)
+    return os.path.normcase(os.path.normpath(text))
+
+
 # ---------------------------------------------------------------- export and score
 
 
-def export_timeline(resolve, timeline, folder: Path) -> tuple[Path, str]:
-    """Write the timeline to `folder`: OTIO from 18.5, else FCP7 XML, else EDL."""
+def export_timeline(resolve, timeline, folder: Path, old_score: set[str]) -> tuple[Path, str]:
+    """Write the timeline to `folder`: OTIO from 18.5, else FCP7 XML, else EDL; the old
+    score's tracks are taken out of the file (found by the files they play)."""
     name = _safe_name(timeline.GetName() or "timeline")
     attempts = []
-    if version_of(resolve) >= (18, 5):
+    if version_of(resolve) >= (18, 5, 0):
         attempts.append(("otio", "EXPORT_OTIO", "EXPORT_NONE", ".otio"))
     attempts.append(("fcp7xml", "EXPORT_FCP_7_XML", "EXPORT_NONE", ".xml"))
     attempts.append(("edl", "EXPORT_EDL", "EXPORT_NONE", ".edl"))  # EDL needs a subtype
@@ -260,7 +335,9 @@ def export_timeline(resolve, timeline, folder: Path) -> tuple[Path, str]:
         path = folder / (name + suffix)
         if timeline.Export(str(path), kind_value, subtype_value) and path.exists():
             if label == "otio":
-                _drop_old_score(path)
+                _drop_old_score_otio(path, old_score)
+            elif label == "fcp7xml":
+                _drop_old_score_xml(path, old_score)
             return path, label
     raise BridgeError(
         "Resolve could not export this timeline (OTIO, FCP7 XML and EDL all failed). Close any "
@@ -269,11 +346,33 @@ def export_timeline(resolve, timeline, folder: Path) -> tuple[Path, str]:
     )
 
 
-def _drop_old_score(path: Path) -> None:
-    """Remove a previous score track from an exported OTIO so it cannot set the length.
+def _otio_urls(node) -> list[str]:
+    """Every media URL under an OTIO JSON node (Clip.1 media_reference or Clip.2's dict)."""
+    urls = []
+    if isinstance(node, dict):
+        if isinstance(node.get("target_url"), str):
+            urls.append(node["target_url"])
+        for value in node.values():
+            urls += _otio_urls(value)
+    elif isinstance(node, list):
+        for value in node:
+            urls += _otio_urls(value)
+    return urls
+
+
+def _is_old_score(name: str, urls: list[str], old_score: set[str]) -> bool:
+    if name == SCORE_TRACK:
+        return True
+    return bool(urls) and all(_norm(u) in old_score for u in urls)
+
+
+def _drop_old_score_otio(path: Path, old_score: set[str]) -> None:
+    """Remove a previous score from an exported OTIO so it cannot set the length.
 
     The core measures the timeline over all tracks; an old score that outlasts a since-trimmed
-    edit would otherwise make the new score too long. OTIO JSON is plain JSON, so stdlib will do.
+    edit would otherwise make the new score too long. Resolve's export need not keep our
+    track name, so a track also counts as the old score when every clip on it plays one of
+    the old score's files. OTIO JSON is plain JSON, so stdlib will do.
     """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -283,11 +382,36 @@ def _drop_old_score(path: Path) -> None:
     kept = [
         t
         for t in tracks
-        if not (isinstance(t, dict) and t.get("name") == SCORE_TRACK and t.get("kind") == "Audio")
+        if not (
+            isinstance(t, dict)
+            and t.get("kind") == "Audio"
+            and _is_old_score(t.get("name", ""), _otio_urls(t.get("children")), old_score)
+        )
     ]
     if len(kept) != len(tracks):
         doc["tracks"]["children"] = kept
         path.write_text(json.dumps(doc, indent=4), encoding="utf-8")
+
+
+def _drop_old_score_xml(path: Path, old_score: set[str]) -> None:
+    """The same for an FCP 7 XML export (Resolve before 18.5)."""
+    try:
+        tree = ET.parse(str(path))
+    except (OSError, ET.ParseError):
+        return
+    changed = False
+    for audio in tree.getroot().iter("audio"):
+        for track in audio.findall("track"):
+            items = track.findall("clipitem")
+            names = {i.findtext("name") for i in items}
+            urls = [u.text for u in track.iter("pathurl") if u.text]
+            if items and (
+                names == {SCORE_TRACK} or (urls and all(_norm(u) in old_score for u in urls))
+            ):
+                audio.remove(track)
+                changed = True
+    if changed:
+        tree.write(str(path), encoding="utf-8", xml_declaration=True)
 
 
 def _safe_name(text: str) -> str:
@@ -366,7 +490,7 @@ def wav_frames(path: Path, rate: float) -> float:
 # ---------------------------------------------------------------- media pool and timeline
 
 
-def import_score(media_pool, wav: Path, tries: int = 5, wait_s: float = 0.5):
+def import_score(resolve, media_pool, wav: Path, tries: int = 5, wait_s: float = 0.5):
     """Import `wav` into the "EMSYNC" bin; the MediaPoolItem."""
     root = media_pool.GetRootFolder()
     if not root:
@@ -382,7 +506,7 @@ def import_score(media_pool, wav: Path, tries: int = 5, wait_s: float = 0.5):
     try:
         for attempt in range(tries):
             # may come back empty while the file system settles; retry briefly
-            items = media_pool.ImportMedia([str(wav)]) or []
+            items = _import(resolve, media_pool, wav)
             if items:
                 return items[0]
             if attempt + 1 < tries:
@@ -393,85 +517,129 @@ def import_score(media_pool, wav: Path, tries: int = 5, wait_s: float = 0.5):
     raise BridgeError(f"Resolve could not import '{wav}' into the media pool.")
 
 
-def _clear_track(resolve, timeline, index: int) -> None:
-    items = timeline.GetItemListInTrack("audio", index) or []
+def _import(resolve, media_pool, wav: Path) -> list:
+    """21.1 deprecates ImportMedia([paths]) for ImportMedia([{"FilePath": path}])."""
+    if version_of(resolve) >= (21, 1, 0):
+        items = media_pool.ImportMedia([{"FilePath": str(wav)}]) or []
+        if items:
+            return list(items)
+    return list(media_pool.ImportMedia([str(wav)]) or [])
+
+
+def _delete_items(resolve, timeline, items: list, what: str) -> None:
+    """DeleteClips, checked: it fails outside the Edit page and while a dialog is open."""
     if not items:
         return
-    resolve.OpenPage("edit")  # DeleteClips fails outside the Edit page
-    timeline.DeleteClips(items, False)
-    if timeline.GetItemListInTrack("audio", index):
+    resolve.OpenPage("edit")
+    if not timeline.DeleteClips(items, False):
         raise BridgeError(
-            f"Could not remove the previous score from track '{SCORE_TRACK}'. Close any open "
-            "dialog in Resolve and try again."
+            f"Resolve refused to delete {what}. Close any open dialog in Resolve, open the "
+            "Edit page and try again."
         )
 
 
-def prepare_track(resolve, timeline) -> tuple[int, bool]:
-    """One empty "EMSYNC Score" audio track: (its index, whether it is new).
-
-    An existing score track is reused (keeping its position and mixer settings) and emptied;
-    extra copies are deleted, so re-running never stacks tracks.
-    """
-    existing = find_score_tracks(timeline)
-    for index in reversed(existing[1:]):
-        _clear_track(resolve, timeline, index)
-        if not timeline.DeleteTrack("audio", index):
-            raise BridgeError(f"Could not delete a duplicate '{SCORE_TRACK}' track.")
-    if existing:
-        _clear_track(resolve, timeline, existing[0])
-        return existing[0], False
+def new_score_track(timeline) -> int:
+    """A fresh stereo audio track named "EMSYNC Score" at the end; its index."""
     if not timeline.AddTrack("audio", "stereo"):
         raise BridgeError("Could not add an audio track to the timeline.")
     index = int(timeline.GetTrackCount("audio"))  # AddTrack appends
     if not timeline.SetTrackName("audio", index, SCORE_TRACK):
         timeline.DeleteTrack("audio", index)
         raise BridgeError("Could not name the new audio track.")
-    return index, True
+    return index
+
+
+def remove_tracks(resolve, timeline, tracks: list[int]) -> None:
+    """Empty and delete the old score tracks (highest index first, so the others keep theirs)."""
+    for index in sorted(tracks, reverse=True):
+        items = timeline.GetItemListInTrack("audio", index) or []
+        _delete_items(resolve, timeline, items, f"the previous score on audio track {index}")
+        if timeline.GetItemListInTrack("audio", index) or not timeline.DeleteTrack("audio", index):
+            raise BridgeError(
+                f"Could not remove the previous score track (audio {index}); the new score is "
+                f"on the last audio track. Delete the old one by hand."
+            )
 
 
 def place_clip(resolve, media_pool, timeline, item, index: int, duration: int) -> None:
-    """Put `item` on audio track `index` at the timeline start for `duration` frames.
+    """Put `item` on audio track `index` at the timeline start for `duration` frames, and
+    check by reading the track back; on failure nothing this call placed is left.
 
     recordFrame is absolute (0 would put the clip before the timeline). endFrame is exclusive
-    except on 19.1, so the first try follows the version and a one-frame miss is retried with
-    the other convention before giving up.
+    except on 19.1 (decided by the version only). With the clip's rate different from the
+    timeline's, Resolve floors the converted range: a one-frame miss moves the end frame one
+    source frame toward the target and tries again.
     """
     start = int(timeline.GetStartFrame())
-    source_frames = duration
-    clip_rate = parse_rate(_clip_property(item, "FPS"))
-    tl_rate = parse_rate(timeline.GetSetting("timelineFrameRate"))
-    if clip_rate and tl_rate and abs(clip_rate - tl_rate) > 1e-3:
-        source_frames = round(duration * clip_rate / tl_rate)  # source frames are in clip rate
+    clip_rate = parse_rate(clip_property(item, "FPS"))
+    tl_rate = parse_rate(setting(resolve, timeline, "timelineFrameRate"))
+    mixed = bool(clip_rate and tl_rate and abs(clip_rate - tl_rate) > 1e-3)
+    source_frames = round(duration * clip_rate / tl_rate) if mixed else duration
     inclusive = end_frame_inclusive(resolve)
+    if append_needs_selection(resolve):
+        media_pool.SetSelectedClip(item)  # checked below, by what the append did
     for attempt in range(2):
-        end = source_frames - 1 if inclusive else source_frames
         info = {
             "mediaPoolItem": item,
             "startFrame": 0,
-            "endFrame": end,
+            "endFrame": source_frames - 1 if inclusive else source_frames,
             "mediaType": 2,
             "trackIndex": index,
             "recordFrame": start,
         }
-        media_pool.AppendToTimeline([info])
+        _append(resolve, media_pool, timeline, info, index)
         # the returned list can hold items that were silently dropped: re-list the track
         on_track = timeline.GetItemListInTrack("audio", index) or []
         ours = [p for p in on_track if _media_id(p.GetMediaPoolItem()) == _media_id(item)]
         got = [(int(p.GetStart()), int(p.GetDuration())) for p in ours]
         if got == [(start, duration)] and len(on_track) == 1:
             return
-        if ours:  # remove only what this call placed, never the user's clips
-            resolve.OpenPage("edit")
-            timeline.DeleteClips(ours, False)
+        _delete_items(resolve, timeline, ours, "a misplaced score clip")
         one_off = len(got) == 1 and got[0][0] == start and abs(got[0][1] - duration) == 1
-        if attempt == 0 and one_off:
-            inclusive = not inclusive
+        if attempt == 0 and one_off and mixed:
+            source_frames += 1 if got[0][1] < duration else -1
             continue
         raise BridgeError(
             f"Resolve placed the score wrongly: asked for one clip at frame {start} lasting "
             f"{duration} frames on audio track {index}, got {got or 'nothing'}. The score was "
             "not added; please report this with your Resolve version."
         )
+
+
+def _append(resolve, media_pool, timeline, info: dict, index: int) -> None:
+    """AppendToTimeline, working around the pre-20.2.2 video-track check: add empty video
+    tracks until there are `index` of them, append, then delete exactly those tracks, and
+    anything the call put anywhere but audio track `index`."""
+    added = []
+    if video_tracks_gate_audio(resolve):
+        while int(timeline.GetTrackCount("video") or 0) < index:
+            if not timeline.AddTrack("video"):
+                break  # the append then fails and says so
+            added.append(int(timeline.GetTrackCount("video")))
+    try:
+        returned = media_pool.AppendToTimeline([info]) or []
+        strays = [p for p in returned if _where(p) not in (None, ("audio", index))]
+        _delete_items(resolve, timeline, strays, "a clip Resolve placed on the wrong track")
+    finally:
+        for video in sorted(added, reverse=True):
+            items = timeline.GetItemListInTrack("video", video) or []
+            _delete_items(resolve, timeline, items, "a clip on a helper video track")
+            if not timeline.DeleteTrack("video", video):
+                raise BridgeError(
+                    f"Could not delete the empty helper video track V{video} EMSYNC added; "
+                    "delete it by hand."
+                )
+
+
+def _where(timeline_item) -> tuple[str, int] | None:
+    """(track type, index) of a returned item; None for a ghost (never placed)."""
+    try:
+        if not timeline_item.GetUniqueId():
+            return None
+        kind, index = timeline_item.GetTrackTypeAndIndex()[:2]
+        return str(kind), int(index)
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def _media_id(media) -> object:
@@ -481,13 +649,6 @@ def _media_id(media) -> object:
         return media.GetMediaId() or id(media)
     except TypeError:
         return id(media)
-
-
-def _clip_property(item, name: str):
-    try:
-        return item.GetClipProperty(name)
-    except TypeError:
-        return None
 
 
 # ---------------------------------------------------------------- the whole run
@@ -509,13 +670,14 @@ def generate_score(
 ) -> Outcome:
     """Score the current timeline and put the result on its "EMSYNC Score" track.
 
-    The timeline is changed only after the core succeeded and the WAV was imported, so any
-    earlier failure leaves it as it was.
+    The timeline changes only once the new score is placed and checked on a fresh track;
+    only then is the old score track removed. Any failure before leaves the timeline as it
+    was, old score included.
     """
     config = load_config() if config is None else config
     say = status or (lambda text: None)
     project, timeline = current_timeline(resolve)
-    if version_of(resolve) < (18, 5):
+    if version_of(resolve) < (18, 5, 0):
         # AppendToTimeline has no trackIndex/recordFrame before 18.5: no exact placement
         raise BridgeError(
             "Generate Score needs DaVinci Resolve 18.5 or later. With this version, run "
@@ -528,7 +690,7 @@ def generate_score(
     duration = content_duration(timeline, old_tracks)
     if duration <= 0:
         raise BridgeError("The timeline is empty: put the edit on it first.")
-    rate = parse_rate(timeline.GetSetting("timelineFrameRate"))
+    rate = parse_rate(setting(resolve, timeline, "timelineFrameRate"))
     if not rate:
         raise BridgeError("Could not read the timeline's frame rate from Resolve.")
 
@@ -537,7 +699,8 @@ def generate_score(
     out_dir = base / _safe_name(timeline.GetName() or "timeline") / stamp
     with tempfile.TemporaryDirectory(prefix="emsync-export-") as tmp:
         say("Exporting the timeline...")
-        exported, fmt = export_timeline(resolve, timeline, Path(tmp))
+        old_files = score_files(timeline, old_tracks)
+        exported, fmt = export_timeline(resolve, timeline, Path(tmp), old_files)
         say("Composing the score (this can take a minute)...")
         cmd = score_command(python, exported, out_dir, options, rate)
         notes = run_core(cmd, cwd=config.get("repo"))
@@ -558,14 +721,15 @@ def generate_score(
     media_pool = project.GetMediaPool()
     if not media_pool:
         raise BridgeError("Resolve did not give access to the media pool.")
-    item = import_score(media_pool, wav)
-    index, new = prepare_track(resolve, timeline)
+    item = import_score(resolve, media_pool, wav)
+    index = new_score_track(timeline)
     try:
         place_clip(resolve, media_pool, timeline, item, index, duration)
     except BridgeError:
-        if new:
-            timeline.DeleteTrack("audio", index)
+        timeline.DeleteTrack("audio", index)  # the old score stays as it was
         raise
+    remove_tracks(resolve, timeline, old_tracks)
+    index -= len(old_tracks)  # they were all below the new track
     messages = [ln[6:] for ln in notes.splitlines() if ln.startswith("note: ")]
     return Outcome(
         wav=wav,
@@ -603,17 +767,21 @@ def main(resolve, fusion=None, bmd=None, config_file: str | None = None) -> int:
     headless = os.environ.get("EMSYNC_HEADLESS", "") == "1"
     defaults = saved_options(config)
     if not headless and resolve is not None and dialog_available(resolve) and fusion and bmd:
-        # same folder; imported only when a UI exists
+        # same folder; imported only when a UI exists (dialog.py imports nothing of ours)
         if __package__:
             from .dialog import run_dialog
         else:
             from dialog import run_dialog
 
-        def generate(options: Options, status) -> str:
-            save_defaults(options, config_file)
-            return summary(generate_score(resolve, options, config, status))
+        def generate(fields: dict, status) -> str:
+            try:
+                options = options_from_fields(**fields)
+                save_defaults(options, config_file)
+                return summary(generate_score(resolve, options, config, status))
+            except BridgeError as exc:
+                return f"Error: {exc}"
 
-        run_dialog(fusion, bmd, defaults, generate)
+        run_dialog(fusion, bmd, dialog_form(defaults), generate)
         return 0
     if not headless:
         why = (
@@ -644,6 +812,31 @@ MOOD_CHOICES = (
 )
 
 
+def dialog_form(defaults: Options) -> dict:
+    """What the dialog shows first: the choices and the saved options (see dialog.run_dialog)."""
+    form = {
+        "moods": MOOD_CHOICES,
+        "engines": ENGINES,
+        "help": AUTO_TEXT,
+        "mood": MOOD_CHOICES[0],
+        "valence": 0,
+        "arousal": 0,
+        "engine": defaults.engine if defaults.engine in ENGINES else shared.ENGINE,
+        "seed": str(defaults.seed),
+        "soundfont": defaults.soundfont or "",
+    }
+    emotion = (defaults.emotion or "").strip().lower()
+    if emotion in EKMAN:
+        form["mood"] = emotion.capitalize()
+    elif "," in emotion:
+        try:
+            v, a = (float(x) for x in emotion.split(","))
+        except ValueError:
+            return form
+        form.update(mood="Valence/Arousal", valence=round(v * 100), arousal=round(a * 100))
+    return form
+
+
 def options_from_fields(
     mood: str, valence: int, arousal: int, engine: str, seed: str, soundfont: str
 ) -> Options:
@@ -657,7 +850,7 @@ def options_from_fields(
         raise BridgeError(f"SoundFont '{soundfont}' does not exist.")
     return Options(
         emotion=mood_spec(mood, valence / 100.0, arousal / 100.0),
-        engine=engine or ENGINES[0],
+        engine=engine or shared.ENGINE,
         seed=seed_value,
         soundfont=soundfont or None,
     )

@@ -1,25 +1,27 @@
 """The Generate Score window (Resolve's UIManager): layout and event wiring only.
 
-The logic lives in bridge.py; this file only reads the widgets and shows the outcome, so
-everything worth testing can be tested without a UI. Stdlib only, like bridge.py.
+The logic lives in bridge.py, which calls this module and hands it everything it shows (the
+`form`) and one function to run (`generate`); this module imports nothing of ours, so the two
+never import each other, and everything worth testing can be tested without a UI.
+Stdlib only, like bridge.py.
 """
 
 from __future__ import annotations
 
 import random
 
-try:
-    from . import bridge
-except ImportError:  # loaded from Resolve's Scripts menu, not as a package
-    import bridge
 
+def run_dialog(fusion, bmd, form: dict, generate) -> None:
+    """Show the window until closed.
 
-def run_dialog(fusion, bmd, defaults, generate) -> None:
-    """Show the window until closed. `generate(options, status)` returns a summary text or
-    raises bridge.BridgeError; both are shown in the status line, not only in the console."""
+    `form`: "moods", "engines" (choices), "help" (text under the mood), and the starting
+    "mood", "valence", "arousal" (-100..100), "engine", "seed", "soundfont".
+    `generate(fields, status)`: run with the widgets' values (same keys as `form`'s starting
+    values); returns the text for the status line (a summary or what went wrong).
+    """
     ui = fusion.UIManager
     disp = bmd.UIDispatcher(ui)
-    moods = list(bridge.MOOD_CHOICES)
+    moods = list(form["moods"])
     win = disp.AddWindow(
         {
             "ID": "EmsyncDlg",
@@ -31,7 +33,7 @@ def run_dialog(fusion, bmd, defaults, generate) -> None:
                 ui.HGroup(
                     [ui.Label({"Text": "Mood", "Weight": 0.25}), ui.ComboBox({"ID": "Mood"})]
                 ),
-                ui.Label({"ID": "MoodHelp", "Text": bridge.AUTO_TEXT, "WordWrap": True}),
+                ui.Label({"ID": "MoodHelp", "Text": form["help"], "WordWrap": True}),
                 ui.HGroup(
                     [
                         ui.Label({"ID": "VLabel", "Text": "Valence 0.00", "Weight": 0.25}),
@@ -50,7 +52,7 @@ def run_dialog(fusion, bmd, defaults, generate) -> None:
                 ui.HGroup(
                     [
                         ui.Label({"Text": "Seed", "Weight": 0.25}),
-                        ui.LineEdit({"ID": "Seed", "Text": str(defaults.seed)}),
+                        ui.LineEdit({"ID": "Seed", "Text": str(form["seed"])}),
                         ui.Button({"ID": "NewTake", "Text": "New take", "Weight": 0}),
                     ]
                 ),
@@ -60,7 +62,7 @@ def run_dialog(fusion, bmd, defaults, generate) -> None:
                         ui.LineEdit(
                             {
                                 "ID": "SoundFont",
-                                "Text": defaults.soundfont or "",
+                                "Text": form["soundfont"] or "",
                                 "PlaceholderText": "bundled SoundFont",
                             }
                         ),
@@ -79,33 +81,33 @@ def run_dialog(fusion, bmd, defaults, generate) -> None:
     )
     it = win.GetItems()
     it["Mood"].AddItems(moods)
-    it["Engine"].AddItems(list(bridge.ENGINES))
-    _show_defaults(it, defaults, moods)
+    it["Engine"].AddItems(list(form["engines"]))
+    it["Mood"].CurrentIndex = moods.index(form["mood"]) if form["mood"] in moods else 0
+    it["Engine"].CurrentIndex = list(form["engines"]).index(form["engine"])
+    it["Valence"].Value, it["Arousal"].Value = form["valence"], form["arousal"]
+    on_slider_text(it)
 
     def status(text: str) -> None:
         it["Status"].Text = text
 
     def on_slider(ev) -> None:
-        it["VLabel"].Text = f"Valence {it['Valence'].Value / 100:.2f}"
-        it["ALabel"].Text = f"Arousal {it['Arousal'].Value / 100:.2f}"
+        on_slider_text(it)
 
     def on_new_take(ev) -> None:
         it["Seed"].Text = str(random.randint(1, 99999))
 
     def on_go(ev) -> None:
+        fields = {
+            "mood": it["Mood"].CurrentText,
+            "valence": it["Valence"].Value,
+            "arousal": it["Arousal"].Value,
+            "engine": it["Engine"].CurrentText,
+            "seed": it["Seed"].Text,
+            "soundfont": it["SoundFont"].Text,
+        }
+        status("Working...")
         try:
-            options = bridge.options_from_fields(
-                it["Mood"].CurrentText,
-                it["Valence"].Value,
-                it["Arousal"].Value,
-                it["Engine"].CurrentText,
-                it["Seed"].Text,
-                it["SoundFont"].Text,
-            )
-            status("Working...")
-            status(generate(options, status))
-        except bridge.BridgeError as exc:
-            status(f"Error: {exc}")
+            status(generate(fields, status))
         except Exception as exc:  # noqa: BLE001 - show bugs in the window, not only the console
             status(f"Internal error (please report): {type(exc).__name__}: {exc}")
 
@@ -123,16 +125,6 @@ def run_dialog(fusion, bmd, defaults, generate) -> None:
     win.Hide()
 
 
-def _show_defaults(it, defaults, moods) -> None:
-    emotion = (defaults.emotion or "").strip().lower()
-    if emotion in bridge.EKMAN:
-        it["Mood"].CurrentIndex = moods.index(emotion.capitalize())
-    elif "," in emotion:
-        try:
-            v, a = (float(x) for x in emotion.split(","))
-            it["Valence"].Value, it["Arousal"].Value = round(v * 100), round(a * 100)
-            it["Mood"].CurrentIndex = moods.index("Valence/Arousal")
-        except ValueError:
-            it["Mood"].CurrentIndex = 0
-    else:
-        it["Mood"].CurrentIndex = 0
+def on_slider_text(it) -> None:
+    it["VLabel"].Text = f"Valence {it['Valence'].Value / 100:.2f}"
+    it["ALabel"].Text = f"Arousal {it['Arousal'].Value / 100:.2f}"

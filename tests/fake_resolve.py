@@ -1,7 +1,18 @@
-"""A fake DaVinci Resolve scripting API, written from nle-integration.md section 5 (not from
-bridge.py): absolute frames from 01:00:00:00, endFrame exclusive except on 19.1, overlapping
-clips silently dropped, DeleteClips only on the Edit page, UIManager missing on Free 19.1+ (and
-touching it opens a modal after which every call fails), failures as False/None/[].
+"""A fake DaVinci Resolve scripting API, written from nle-integration.md section 5 and the
+API changelogs (not from bridge.py): absolute frames from 01:00:00:00, endFrame exclusive
+except on 19.1, overlapping clips silently dropped, DeleteClips only on the Edit page,
+UIManager missing on Free 19.1+ (and touching it opens a modal after which every call fails),
+failures as False/None/[]. Per version, as documented:
+
+- below 20.2.2, an audio-only append (mediaType 2) is checked against the number of *video*
+  tracks: trackIndex above it places nothing (20.2.2 changelog);
+- 20.0 to 20.3.1, an append with no media-pool clip selected places nothing (20.3.2 changelog);
+- 21.1 answers settings and clip frame rates as numbers, has GetSettings() and takes
+  ImportMedia([{"FilePath": ...}]) (21.1 README);
+- mixed clip/timeline rates: the source range is converted by flooring (one frame short);
+- ImportMedia can come back empty while a file settles (`empty_imports` calls);
+- the OTIO export names tracks by position ("Video 1", "Audio 2"), not by their names in the
+  timeline, and writes media as plain paths (assumed from Resolve's own exports; unverified).
 
 Timeline.Export writes real OTIO / FCP7 XML / EDL files with opentimelineio, so the bridge's
 subprocess really scores them.
@@ -10,6 +21,7 @@ subprocess really scores them.
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import opentimelineio as otio
@@ -56,7 +68,8 @@ class FakeMediaPoolItem(_Guarded):
     def GetClipProperty(self, name=None):
         if self._blocked():
             return None
-        return dict(self.props) if name is None else self.props.get(name, "")
+        props = dict(self.props, FPS=self.resolve.rate_value(self.props["FPS"]))
+        return props if name is None else props.get(name, "")
 
     def GetMediaId(self):
         return self.id
@@ -120,6 +133,14 @@ class FakeTimelineItem(_Guarded):
     def GetUniqueId(self):
         return self.id
 
+    def GetTrackTypeAndIndex(self):
+        timeline = self.resolve.project_manager.project.current_timeline
+        for kind, tracks in timeline.tracks.items():
+            for n, track in enumerate(tracks, start=1):
+                if any(i is self for i in track.items):
+                    return [kind, n]
+        return None  # a ghost: returned but never placed
+
 
 class FakeTrack:
     def __init__(self, name: str, subtype: str = ""):
@@ -169,12 +190,17 @@ class FakeTimeline(_Guarded):
 
     def GetSetting(self, name=None):
         settings = {
-            "timelineFrameRate": self.rate_text,
+            "timelineFrameRate": self.resolve.rate_value(self.rate_text),
             "timelineDropFrameTimecode": "1" if self.drop_frame else "0",
         }
         if self._blocked():
             return ""
         return settings if name is None else settings.get(name, "")
+
+    def GetSettings(self):
+        if self.resolve.version < (21, 1):
+            raise AttributeError("GetSettings")  # not in the API before 21.1
+        return self.GetSetting()
 
     def GetTrackCount(self, kind):
         return 0 if self._blocked() else len(self.tracks.get(kind, []))
@@ -266,8 +292,8 @@ class FakeTimeline(_Guarded):
         tl = otio.schema.Timeline(name=self.name)
         tl.global_start_time = otio.opentime.RationalTime(self.start, rate)
         for kind, otio_kind in (("video", "Video"), ("audio", "Audio")):
-            for track in self.tracks[kind]:
-                out = otio.schema.Track(name=track.name, kind=otio_kind)
+            for n, track in enumerate(self.tracks[kind], start=1):
+                out = otio.schema.Track(name=f"{otio_kind} {n}", kind=otio_kind)
                 pos = self.start
                 for item in sorted(track.items, key=lambda i: i.start):
                     if item.start > pos:
@@ -279,7 +305,7 @@ class FakeTimeline(_Guarded):
                     path = item.media.path if item.media else Path(f"/media/{item.id}.mov")
                     length = item.media.frames if item.media else item.left + item.duration
                     ref = otio.schema.ExternalReference(
-                        target_url=path.as_uri(),
+                        target_url=str(path),
                         available_range=otio.opentime.TimeRange(
                             otio.opentime.RationalTime(0, rate),
                             otio.opentime.RationalTime(length, rate),
@@ -313,6 +339,7 @@ class FakeMediaPool(_Guarded):
         self.resolve, self.project = resolve, project
         self.root = FakeFolder(resolve, "Master")
         self.current = self.root
+        self.selected: list[FakeMediaPoolItem] = []
 
     def GetRootFolder(self):
         return None if self._blocked() else self.root
@@ -333,36 +360,60 @@ class FakeMediaPool(_Guarded):
         parent.subfolders.append(folder)
         return folder
 
+    def SetSelectedClip(self, item):
+        if self._blocked() or not isinstance(item, FakeMediaPoolItem):
+            return False
+        self.selected = [item]
+        return True
+
+    def GetSelectedClips(self):
+        return [] if self._blocked() else list(self.selected)
+
     def ImportMedia(self, paths):
-        if self._blocked():
+        r = self.resolve
+        if self._blocked() or not isinstance(paths, list):
+            return []
+        r.import_calls.append(paths)
+        if r.empty_imports > 0:  # the file is still settling
+            r.empty_imports -= 1
             return []
         fps = self.project.settings["timelineFrameRate"]
         made = []
-        for path in paths:
-            if not isinstance(path, str) or not Path(path).is_file():
+        for entry in paths:
+            if isinstance(entry, dict):  # the clip-info form (the only one not deprecated in 21.1)
+                entry = entry.get("FilePath")
+            if not isinstance(entry, str) or not Path(entry).is_file():
                 continue  # missing paths are omitted
             # a WAV's clip FPS is frozen to the project rate at import
-            frames = round(soundfile.info(path).duration * EXACT.get(fps, float(fps)))
-            item = FakeMediaPoolItem(self.resolve, Path(path), fps, frames)
+            frames = round(soundfile.info(entry).duration * EXACT.get(fps, float(fps)))
+            item = FakeMediaPoolItem(r, Path(entry), fps, frames)
             self.current.clips.append(item)
             made.append(item)
         return made
 
     def AppendToTimeline(self, infos):
         timeline = self.project.current_timeline
-        if self._blocked() or timeline is None or not isinstance(infos, list):
-            return []
         r = self.resolve
+        if self._blocked() or timeline is None or not isinstance(infos, list) or r.refuse_appends:
+            return []
+        if (20, 0) <= r.version < (20, 3, 2) and not self.selected:
+            return []  # fixed in 20.3.2: failed with no media-pool clip selected
         placed = []
         for info in infos:
             media = info.get("mediaPoolItem") if isinstance(info, dict) else None
             if not isinstance(media, FakeMediaPoolItem):
                 continue
             first, last = int(info.get("startFrame", 0)), int(info.get("endFrame", media.frames))
-            duration = last - first + (0 if r.end_exclusive else 1)
-            duration = min(duration, media.frames - first)  # cannot run past the media
+            frames = last - first + (0 if r.end_exclusive else 1)
+            frames = min(frames, media.frames - first)  # cannot run past the media
+            # source frames are in the clip's rate; mixed rates are converted by flooring
+            clip_fps = EXACT.get(media.props["FPS"], float(media.props["FPS"]))
+            tl_fps = EXACT.get(timeline.rate_text, float(timeline.rate_text))
+            duration = math.floor(frames * tl_fps / clip_fps + 1e-9)
             kind = "audio" if info.get("mediaType") == 2 else "video"
             index = int(info.get("trackIndex", 1)) if r.version >= (18, 5) else 1
+            if kind == "audio" and r.version < (20, 2, 2) and index > len(timeline.tracks["video"]):
+                continue  # fixed in 20.2.2: checked against the number of video tracks
             track = timeline._track(kind, index)
             if track is None or duration <= 0:
                 continue
@@ -414,7 +465,13 @@ class FakeProject(_Guarded):
     def GetSetting(self, name=None):
         if self._blocked():
             return ""
-        return dict(self.settings) if name is None else self.settings.get(name, "")
+        settings = {k: self.resolve.rate_value(v) for k, v in self.settings.items()}
+        return settings if name is None else settings.get(name, "")
+
+    def GetSettings(self):
+        if self.resolve.version < (21, 1):
+            raise AttributeError("GetSettings")
+        return self.GetSetting()
 
     def SaveProject(self):
         return not self._blocked() and self.name != "Untitled Project"
@@ -539,10 +596,13 @@ class FakeFusion:
 class FakeResolve:
     def __init__(self, version=(21, 0, 2, 0, ""), studio=True, end_exclusive=None):
         self.version_list = list(version)
-        self.version = tuple(version[:2])
+        self.version = tuple(version[:3])  # (major, minor, patch): fixes land in patches
         self.studio = studio
         # endFrame was inclusive on 19.1.x only
-        self.end_exclusive = self.version != (19, 1) if end_exclusive is None else end_exclusive
+        self.end_exclusive = self.version[:2] != (19, 1) if end_exclusive is None else end_exclusive
+        self.empty_imports = 0  # ImportMedia calls that come back empty first
+        self.import_calls: list = []
+        self.refuse_appends = False  # AppendToTimeline places nothing (a modal, say)
         self.page = "media"
         self.modal_open = False
         self.project_manager = FakeProjectManager(self)
@@ -564,6 +624,13 @@ class FakeResolve:
 
     def __getattr__(self, name):
         return None  # unknown constants come back empty, like the real object
+
+    def rate_value(self, text):
+        """Frame rates as text ("23.976") before 21.1, as numbers from 21.1 on."""
+        if self.version < (21, 1):
+            return text
+        value = float(text)
+        return int(value) if value.is_integer() else value
 
     def new_project(self, name="Film", rate_text="24") -> FakeProject:
         self.project_manager.project = FakeProject(self, name, rate_text)

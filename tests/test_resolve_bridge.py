@@ -143,25 +143,46 @@ def test_free_19_1_inclusive_end_and_no_dialog(env, monkeypatch, capsys):
     check_scored(tl, project)
 
 
-def test_wrong_end_convention_is_calibrated(env, tmp_path):
-    """A version that does not behave as its number says: the one-frame miss is retried."""
-    resolve, project, tl = make_resolve()
-    resolve.end_exclusive = False  # 21.0 acting like 19.1
+def _tone(tmp_path, seconds=5):
     wav = tmp_path / "tone.wav"
-    soundfile.write(str(wav), np.zeros((48000 * 5, 2)), 48000, subtype="PCM_24")
-    item = bridge.import_score(project.media_pool, wav)
-    index, new = bridge.prepare_track(resolve, tl)
-    assert new
-    bridge.place_clip(resolve, project.media_pool, tl, item, index, 120)
-    (clip,) = tl.tracks["audio"][index - 1].items
-    assert (clip.GetStart(), clip.GetDuration()) == (86400, 120)
+    soundfile.write(str(wav), np.zeros((48000 * seconds, 2)), 48000, subtype="PCM_24")
+    return wav
+
+
+def test_end_convention_is_decided_by_version_only(env, tmp_path):
+    """A 21.0 acting like 19.1 is not silently "calibrated": the miss is reported."""
+    resolve, project, tl = make_resolve()
+    resolve.end_exclusive = False
+    item = bridge.import_score(resolve, project.media_pool, _tone(tmp_path))
+    index = bridge.new_score_track(tl)
+    with pytest.raises(bridge.BridgeError, match=r"got \[\(86400, 101\)\]"):
+        bridge.place_clip(resolve, project.media_pool, tl, item, index, 100)
+    assert tl.tracks["audio"][index - 1].items == []
+
+
+@pytest.mark.parametrize(("project_rate", "timeline_rate"), [("24", "25"), ("30", "29.97")])
+def test_mixed_rates_one_frame_short_moves_the_end_frame(
+    env, tmp_path, project_rate, timeline_rate
+):
+    """The WAV's clip rate is the project's; converting to the timeline's floors."""
+    resolve = FakeResolve()
+    project = resolve.new_project("Film", rate_text=project_rate)
+    tl = project.add_timeline("Cut", rate_text=timeline_rate)
+    item = bridge.import_score(resolve, project.media_pool, _tone(tmp_path, 10))
+    index = bridge.new_score_track(tl)
+    for duration in (97, 100, 143):
+        bridge.place_clip(resolve, project.media_pool, tl, item, index, duration)
+        (clip,) = tl.tracks["audio"][index - 1].items
+        assert (clip.GetStart(), clip.GetDuration()) == (tl.start, duration)
+        resolve.OpenPage("edit")
+        tl.DeleteClips([clip])
 
 
 def test_silently_dropped_clip_fails_loudly(env, tmp_path):
     resolve, project, tl = make_resolve()
     wav = tmp_path / "tone.wav"
     soundfile.write(str(wav), np.zeros((48000 * 5, 2)), 48000, subtype="PCM_24")
-    item = bridge.import_score(project.media_pool, wav)
+    item = bridge.import_score(resolve, project.media_pool, wav)
     # audio track 1 holds the dialogue: Resolve drops an overlapping clip without an error
     with pytest.raises(bridge.BridgeError, match="placed the score wrongly"):
         bridge.place_clip(resolve, project.media_pool, tl, item, 1, 120)
@@ -175,8 +196,8 @@ def test_record_frame_zero_would_fail_read_back(env, tmp_path, monkeypatch):
     wav = tmp_path / "tone.wav"
     soundfile.write(str(wav), np.zeros((48000 * 5, 2)), 48000, subtype="PCM_24")
     pool = project.media_pool
-    item = bridge.import_score(pool, wav)
-    index, _ = bridge.prepare_track(resolve, tl)
+    item = bridge.import_score(resolve, pool, wav)
+    index = bridge.new_score_track(tl)
     real = pool.AppendToTimeline
     monkeypatch.setattr(
         pool, "AppendToTimeline", lambda infos: real([dict(i, recordFrame=0) for i in infos])
@@ -281,13 +302,16 @@ def test_headless_options_and_fields():
 
 
 def test_dialog_on_studio(env, monkeypatch):
-    """Studio: the window opens, choices reach generate(), errors land in the status line."""
+    """Studio: the window opens with the saved choices, its fields reach generate(), and
+    what generate() says lands in the status line."""
     monkeypatch.delenv("EMSYNC_HEADLESS")
     resolve, project, tl = make_resolve()
     calls, statuses = [], []
 
     def play(win):
         items = win.GetItems()
+        assert items["Mood"].CurrentText == "Valence/Arousal"  # the saved "0.3,-0.2"
+        assert (items["Valence"].Value, items["Arousal"].Value) == (30, -20)
         items["Mood"].CurrentIndex = items["Mood"].items.index("Joy")
         items["Seed"].Text = "5"
         win.fire("Go")
@@ -299,35 +323,76 @@ def test_dialog_on_studio(env, monkeypatch):
         assert items["Seed"].Text.isdigit()
         win.fire("Close")
 
-    def generate(options, status):
-        calls.append(options)
+    def generate(fields, status):
+        calls.append(fields)
         status("working")
-        return "done"
+        try:
+            return str(bridge.options_from_fields(**fields))
+        except bridge.BridgeError as exc:
+            return f"Error: {exc}"
 
     bmd = FakeBmd(play)
-    dialog.run_dialog(FakeFusion(resolve), bmd, bridge.Options(emotion="0.3,-0.2"), generate)
-    assert calls == [bridge.Options(emotion="joy", seed=5)]
-    assert statuses[0] == "done" and statuses[1].startswith("Error: The seed")
+    form = bridge.dialog_form(bridge.Options(emotion="0.3,-0.2", engine="arranger"))
+    dialog.run_dialog(FakeFusion(resolve), bmd, form, generate)
+    assert calls[0]["mood"] == "Joy" and calls[0]["seed"] == "5"
+    assert calls[0]["engine"] == "arranger"
+    assert statuses[0] == str(bridge.Options(emotion="joy", engine="arranger", seed=5))
+    assert statuses[1].startswith("Error: The seed")
     assert not bmd.dispatchers[0].running and not resolve.modal_open
 
 
-def test_plugin_is_stdlib_only():
+def _imports(path: Path) -> set[str]:
+    mods = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            mods |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            mods.add("." * node.level + (node.module or ""))
+    return mods
+
+
+def test_plugin_is_stdlib_only_and_reaches_the_shared_names():
     """Resolve's Python has none of our venv's packages (21.1 has no pip at all)."""
     allowed = set(sys.stdlib_module_names) | {"bridge", "dialog", "DaVinciResolveScript"}
     for name in ("bridge.py", "dialog.py", "Generate Score.py"):
-        tree = ast.parse((PLUGIN / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                mods = [node.module]
-            else:
-                continue
-            for mod in mods:
-                assert mod.split(".")[0] in allowed | {"__future__"}, (name, mod)
-    # and they import in a bare interpreter without site-packages
-    code = "import sys; sys.path.insert(0, sys.argv[1]); import bridge, dialog"
-    subprocess.run([sys.executable, "-I", "-S", "-c", code, str(PLUGIN)], check=True)
+        for mod in _imports(PLUGIN / name):
+            top = mod.lstrip(".").split(".")[0]
+            assert top in allowed | {"__future__"} or mod == ".dialog", (name, mod)
+    # dialog.py imports nothing of ours: bridge.py calls it, never the other way round
+    assert not {m for m in _imports(PLUGIN / "dialog.py") if "bridge" in m}
+    # and they import in a bare interpreter without site-packages; bridge.py then has the
+    # names from emsync_core/defaults.py, loaded by path
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import bridge, dialog; "
+        "print(bridge.SCORE_TRACK, bridge.shared.ENGINE, *bridge.ENGINES, *bridge.EKMAN)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(PLUGIN)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    from emsync_core import defaults
+
+    assert out[:2] == defaults.SCORE_TRACK.split()
+    assert out[2:] == [defaults.ENGINE, *defaults.ENGINES, *defaults.EMOTIONS]
+
+
+def test_the_core_never_imports_the_plugin():
+    for path in (REPO / "emsync_core").rglob("*.py"):
+        assert not {m for m in _imports(path) if m.startswith("resolve_plugin")}, path
+
+
+def test_one_place_for_the_shared_names():
+    """The core's own lists agree with the shared module (emsync_core/defaults.py)."""
+    from emsync_core import defaults
+    from emsync_core.emotion.mapping import EKMAN6
+    from emsync_core.timeline import fcp7, write
+
+    assert EKMAN6 == defaults.EMOTIONS == bridge.EKMAN
+    assert write.SCORE_TRACK == fcp7.SCORE == bridge.SCORE_TRACK == defaults.SCORE_TRACK
+    assert bridge.ENGINES == defaults.ENGINES and defaults.ENGINE in defaults.ENGINES
+    assert bridge.Options().engine == defaults.ENGINE
 
 
 def test_studio_main_runs_the_dialog_end_to_end(env, monkeypatch):
@@ -347,3 +412,80 @@ def test_studio_main_runs_the_dialog_end_to_end(env, monkeypatch):
     check_scored(tl, project)
     saved = bridge.load_config(env / "config.json")["defaults"]
     assert saved["emotion"] == "fear"  # remembered for Free / headless runs
+
+
+# ------------------------------------------------------------------ per Resolve version
+
+VERSIONS = {
+    "19.1": (19, 1, 4, 0, ""),  # every Free 19.x user: endFrame inclusive, video-track check
+    "20.1": (20, 1, 0, 0, ""),  # video-track check, append fails with nothing selected
+    "20.3": (20, 3, 0, 0, ""),  # nothing selected still fails (fixed in 20.3.2)
+    "21.1": (21, 1, 0, 0, ""),  # numbers for rates, GetSettings(), ImportMedia([{FilePath}])
+}
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONS))
+def test_the_fake_has_the_documented_bugs(tmp_path, name):
+    """What a plain append of the score to A2 of a V1+A1 timeline does on each version."""
+    resolve, project, tl = make_resolve(version=VERSIONS[name])
+    item = project.media_pool.ImportMedia([str(_tone(tmp_path))])[0]
+    tl.AddTrack("audio", "stereo")
+    info = {"mediaPoolItem": item, "startFrame": 0, "endFrame": 24, "mediaType": 2}
+    info |= {"trackIndex": 2, "recordFrame": tl.start}
+    placed = project.media_pool.AppendToTimeline([info])
+    assert bool(placed) == (name == "21.1")  # 19.1/20.1: video-track check; 20.x: selection
+    project.media_pool.SetSelectedClip(item)
+    placed = project.media_pool.AppendToTimeline([info])
+    assert bool(placed) == (name in ("20.3", "21.1"))  # 19.1, 20.1: one video track only
+    if name == "21.1":
+        assert isinstance(tl.GetSettings()["timelineFrameRate"], int)
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONS))
+def test_versions_place_rescore_after_a_trim_and_keep_the_old_score_on_failure(
+    env, monkeypatch, name
+):
+    """V1+A1: the score lands on A2 (helper video tracks gone again), a re-run after a trim
+    replaces it with a shorter one, and a placement Resolve refuses leaves the old score."""
+    monkeypatch.setenv("EMSYNC_ENGINE", "arranger")  # the placement is under test here
+    resolve, project, tl = make_resolve(version=VERSIONS[name], seconds=4)
+    resolve.empty_imports = 1  # the first import comes back empty, as while a file settles
+    assert bridge.main(resolve, None, None) == 0
+    first = check_scored(tl, project)
+    assert first.GetDuration() == 96 and len(tl.tracks["video"]) == 1
+    assert [t.name for t in tl.tracks["audio"]] == ["Audio 1", bridge.SCORE_TRACK]
+    wav = str(first.GetMediaPoolItem().path)
+    if name == "21.1":
+        assert [{"FilePath": wav}] in resolve.import_calls
+    if name.startswith("20."):
+        assert project.media_pool.GetSelectedClips() == [first.GetMediaPoolItem()]
+
+    # trim the last shot and the dialogue by half a second: the old, longer score must not
+    # set the length (Resolve's export does not keep our track name)
+    shots = sorted(tl.tracks["video"][0].items, key=lambda i: i.start)
+    shots[-1].duration -= 12
+    tl.tracks["audio"][0].items[0].duration -= 12
+    trimmed = others(tl)
+    assert bridge.main(resolve, None, None) == 0
+    second = check_scored(tl, project)
+    assert second.GetDuration() == 84 and first not in tl.tracks["audio"][1].items
+    assert others(tl) == trimmed and len(tl.tracks["video"]) == 1
+
+    # Resolve refuses the next placement: the timeline keeps the score it had
+    before = tl.snapshot()
+    resolve.refuse_appends = True
+    monkeypatch.setenv("EMSYNC_SEED", "9")
+    assert bridge.main(resolve, None, None) == 2
+    assert tl.snapshot() == before
+    assert check_scored(tl, project) is second
+
+
+def test_deleting_the_old_score_is_checked(env, monkeypatch, tmp_path):
+    resolve, project, tl = make_resolve()
+    first_track = bridge.new_score_track(tl)
+    item = bridge.import_score(resolve, project.media_pool, _tone(tmp_path))
+    bridge.place_clip(resolve, project.media_pool, tl, item, first_track, 120)
+    monkeypatch.setattr(tl, "DeleteClips", lambda items, ripple=False: False)
+    with pytest.raises(bridge.BridgeError, match="refused to delete the previous score"):
+        bridge.remove_tracks(resolve, tl, [first_track])
+    assert len(tl.tracks["audio"][first_track - 1].items) == 1

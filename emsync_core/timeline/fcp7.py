@@ -14,7 +14,9 @@ import copy
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-SCORE = "EMSYNC Score"
+from emsync_core import defaults
+
+SCORE = defaults.SCORE_TRACK
 
 
 class Fcp7Error(ValueError):

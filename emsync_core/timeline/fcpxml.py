@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
+from emsync_core import defaults
 from emsync_core.timeline import fcpxml_dtd
 from emsync_core.timeline.timebase import DROP_FRAME_KEY, exact_rate
 
@@ -496,7 +497,7 @@ def add_score(
     duration_frames: int,
     *,
     project: str | None = None,
-    name: str = "EMSYNC Score",
+    name: str = defaults.SCORE_TRACK,
     sample_rate: int = 48000,
     channels: int = 2,
 ) -> str:

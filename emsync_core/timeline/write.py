@@ -22,11 +22,12 @@ from pathlib import Path, PureWindowsPath
 
 import opentimelineio as otio
 
+from emsync_core import defaults
 from emsync_core.errors import OutputError, TimelineError
 from emsync_core.timeline import adapter_fixes, fcp7, fcpxml, formats
 from emsync_core.timeline.edit import Edit
 
-SCORE_TRACK = "EMSYNC Score"
+SCORE_TRACK = defaults.SCORE_TRACK
 
 # Writer per extension written: OTIO adapter name, label, adapter keyword arguments.
 _WRITERS: dict[str, tuple[str, str, dict]] = {
