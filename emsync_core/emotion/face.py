@@ -232,6 +232,8 @@ def detect_faces(gray: np.ndarray, detect_width: int = DETECT_WIDTH) -> list[tup
     )  # fmt: skip
     small = np.ascontiguousarray(small)
     min_side = max(24, int(MIN_FACE_FRAC * small.shape[0]))
+    # Scale step 1.1: 1.15 would save ~30 % of the face pass's largest cost but missed the
+    # astronaut's face (~40 px) in the one-cue test clip: recall first.
     found = det.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5,
                                  minSize=(min_side, min_side))  # fmt: skip
     scale /= step
