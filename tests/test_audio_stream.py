@@ -17,7 +17,7 @@ from scipy.signal import resample_poly
 
 from emsync_core.audio import master_stream as ms
 from emsync_core.audio.master import finish_stem, loudness_lufs, master
-from emsync_core.audio.render import render_stems, stem_chunks
+from emsync_core.audio.render import render, render_chunks, render_stems, stem_chunks
 from emsync_core.audio.stream import ArrayAudio, LoudnessMeter, RawWriter
 
 SR = 48000
@@ -110,3 +110,6 @@ def test_raw_file_round_trip_and_chunked_stems(tmp_path):
         assert raw.frames == n
         np.testing.assert_array_equal(raw.read(-10, n + 10)[10:-10], whole[name])
         assert not raw.read(-10, 0).any() and not raw.read(n, n + 10).any()
+
+    mix = np.concatenate([part for _, part in render_chunks(pm, n_samples=n, chunk=12288)])
+    np.testing.assert_array_equal(mix, render(pm, n_samples=n))

@@ -10,6 +10,7 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
+from emsync_core.audio.master import loudness_lufs, true_peak_dbtp
 from emsync_core.errors import EmsyncError, OutputError, RenderError
 from emsync_core.music.alignment import measure_alignment
 from emsync_core.music.score import layer_of
@@ -245,6 +246,12 @@ def test_no_stems_writes_the_mix_alone_and_the_same_mix(reel, tmp_path):
     a, _ = sf.read(str(with_stems.out_dir / "score.wav"))
     b, _ = sf.read(str(without.out_dir / "score.wav"))
     assert (a == b).all()  # the mix is the sum of the stems either way
+    # The mastering guarantees hold on the streamed master: exact length, -16 LUFS, -1 dBTP.
+    assert len(b) == round(Fraction(DURATION) * Fraction(1001, 24000) * 48000)
+    assert loudness_lufs(b, 48000) == pytest.approx(-16.0, abs=0.1)
+    assert true_peak_dbtp(b) <= -1.0 + 0.05
+    for stem in (with_stems.out_dir / "stems").glob("*.wav"):
+        assert true_peak_dbtp(sf.read(str(stem))[0]) <= -1.0 + 0.05
 
 
 def test_render_refused_up_front_when_the_disk_is_too_small(reel, tmp_path, monkeypatch):
