@@ -11,7 +11,10 @@ veryfast, CRF 20, 3 B-frames, a keyframe every 2 s) + AAC, 30 fps. "Faces in foo
 astronaut portrait (a real face) drifts over the background in every shot; otherwise the
 pictures hold no face. Each run is a fresh Python process (what `emsync analyze` pays, minus
 start-up); RTF = video seconds / wall seconds of the analysis; peak memory is that process's
-max RSS. Decoding alone is measured too, with and without the deblocking filter (the floor).
+max RSS; its CPU time (user + system, all threads) per video second is given too: it is less
+sensitive to other people's load than wall time, and 2 / (CPU s per video s) bounds the RTF
+two idle cores could reach. Decoding alone is measured too, with and without the deblocking
+filter (the floor).
 Fidelity of the fast decode: the same analysis with the deblocking filter on; the largest
 change of any scene's valence/arousal and whether the cuts are identical.
 
@@ -119,7 +122,7 @@ def camera_clip(path: Path, w: int, h: int, seconds: float, faces: bool, fps: in
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from emsync_core.emotion.classify import analyze_video_detailed
 from emsync_core.emotion import face
@@ -131,10 +134,13 @@ if sys.argv[3] == "1":
         return orig(self)
     face.FaceAnalyzer.results = results
 t = time.perf_counter()
+c0 = os.times()
 duration, scenes = analyze_video_detailed(sys.argv[2], faces=sys.argv[3] == "1",
                                           fast_decode=sys.argv[4] == "1")
 wall = time.perf_counter() - t
-print(json.dumps({"duration": duration, "wall": wall, "scenes": len(scenes),
+c1 = os.times()
+cpu = c1.user - c0.user + c1.system - c0.system
+print(json.dumps({"duration": duration, "wall": wall, "cpu": cpu, "scenes": len(scenes),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "face_share": max((s.face_share or 0) for s in scenes), "faces": stats,
                   "va": [[s.valence, s.arousal] for s in scenes],
@@ -164,9 +170,9 @@ def decode_only(path: Path, fast: bool) -> float:
 def bench_speed(seconds: float, sizes: list[str], folder: Path, repeats: int) -> list[str]:
     rows = [
         "| size | faces in footage | Mbit/s | video s | scenes | RTF faces on | RTF --no-faces | "
-        "decode-only RTF (fast / full) | peak RSS MB (faces on) | face detections / "
-        "expression crops / reused | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "decode-only RTF (fast / full) | CPU s per video s (faces on) | peak RSS MB (faces on) | "
+        "face detections / expression crops / reused | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     print(rows[0], rows[1], sep="\n", flush=True)
     for size in sizes:
@@ -190,7 +196,8 @@ def bench_speed(seconds: float, sizes: list[str], folder: Path, repeats: int) ->
             rows.append(
                 f"| {w}x{h} | {'yes' if faces else 'no'} | {mbit:.1f} | {d:.1f} | {on['scenes']} | "
                 f"{d / on['wall']:.1f} | {d / off['wall']:.1f} | {d / dec_fast:.1f} / "
-                f"{d / dec_full:.1f} | {on['rss_mb']:.0f} | {f.get('detections', 0)} / "
+                f"{d / dec_full:.1f} | {on['cpu'] / d:.3f} | {on['rss_mb']:.0f} | "
+                f"{f.get('detections', 0)} / "
                 f"{f.get('crops', 0)} / {f.get('reused', 0)} | {' '.join(loads)} |"
             )
             print(rows[-1], flush=True)
