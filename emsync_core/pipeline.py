@@ -67,6 +67,7 @@ class ScoreOptions:
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
+    pace_bias: float = defaults.PACE_BIAS  # transformer only
     stems: bool = True  # also write one WAV per layer into stems/
     progress: bool | None = None  # None: a bar on a terminal, log lines elsewhere
 
@@ -199,6 +200,7 @@ def compose(
         constrained=not options.unconstrained,
         guidance=options.guidance,
         key_bias=options.key_bias,
+        pace_bias=options.pace_bias,
         on_progress=on_progress,
     )
 
@@ -371,6 +373,14 @@ def _messages(edit: Edit, moods: list[SceneMood]) -> tuple[str, ...]:
             "footage was not found: pass --video or --media-root): they use a gentle neutral "
             "default (valence 0.1, arousal -0.3)."
         )
+    few = [i for i, m in enumerate(moods) if m.too_few_frames]
+    if few:  # damaged media: most of these scenes' frames could not be decoded
+        messages.append(
+            f"{len(few)} of {len(moods)} scenes got their mood from too few frames (most of "
+            f"their frames could not be decoded; scenes {', '.join(map(str, few[:10]))}"
+            f"{', ...' if len(few) > 10 else ''}): the video looks damaged. Re-export it, or "
+            "set those scenes' moods with markers or --emotion."
+        )
     return tuple(messages)
 
 
@@ -455,6 +465,8 @@ def build_report(
                 "valence": round(mood.valence, 4),
                 "arousal": round(mood.arousal, 4),
                 "mood_source": mood.source,
+                "mood_decoded_share": mood.decoded_share and round(mood.decoded_share, 4),
+                "mood_too_few_frames": mood.too_few_frames,
                 "probs": dict(mood.probs),
                 "key": plan.scenes[first_section[scene.index]].key.name,
                 "tempo_bpm": round(
