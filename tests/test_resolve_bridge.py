@@ -489,3 +489,28 @@ def test_deleting_the_old_score_is_checked(env, monkeypatch, tmp_path):
     with pytest.raises(bridge.BridgeError, match="refused to delete the previous score"):
         bridge.remove_tracks(resolve, tl, [first_track])
     assert len(tl.tracks["audio"][first_track - 1].items) == 1
+
+
+def test_stray_placements_and_helper_tracks_are_removed(env, monkeypatch, tmp_path):
+    """19.1: helper video tracks come and go; whatever the append put on another track (here a
+    copy on V1, as an A/V append would) is deleted, found with GetTrackTypeAndIndex."""
+    resolve, project, tl = make_resolve(version=VERSIONS["19.1"])
+    pool = project.media_pool
+    item = bridge.import_score(resolve, pool, _tone(tmp_path))
+    index = bridge.new_score_track(tl)
+    real = pool.AppendToTimeline
+    video_counts = []
+
+    def append_with_a_stray(infos):
+        video_counts.append(len(tl.tracks["video"]))
+        stray = tl.add_clip("video", 1, item, 200, 10)
+        return real(infos) + [stray]
+
+    monkeypatch.setattr(pool, "AppendToTimeline", append_with_a_stray)
+    before_video = [(i.id, i.start) for i in tl.tracks["video"][0].items]
+    bridge.place_clip(resolve, pool, tl, item, index, 100)
+    assert video_counts == [2]  # one helper track while appending to A2
+    assert len(tl.tracks["video"]) == 1
+    assert [(i.id, i.start) for i in tl.tracks["video"][0].items] == before_video
+    (clip,) = tl.tracks["audio"][index - 1].items
+    assert (clip.GetStart(), clip.GetDuration()) == (tl.start, 100)

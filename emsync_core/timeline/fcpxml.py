@@ -502,10 +502,11 @@ def add_score(
     channels: int = 2,
 ) -> str:
     """The FCPXML document `text` with the score added to `project` (default the first):
-    an audio asset, connected to the first item of the primary storyline from the timeline's
-    first frame, on a lane below every other. Nothing else in the document changes (OTIO's
-    FCPXML writer would rebuild it and lose titles, effects, roles and multicam clips).
-    A score added by an earlier run is replaced."""
+    an audio asset, connected to the first item of the primary storyline that may hold one,
+    from the timeline's first frame, on a lane below every other, in the element order the
+    document's DTD version requires (fcpxml_dtd.py). Nothing else in the document changes
+    (OTIO's FCPXML writer would rebuild it and lose titles, effects, roles and multicam
+    clips). A score added by an earlier run is replaced."""
     parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
     try:
         root = ET.fromstring(text, parser=parser)
