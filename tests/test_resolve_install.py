@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import runpy
+import sys
 from pathlib import Path, PureWindowsPath
 
 import pytest
@@ -146,3 +147,10 @@ def test_menu_script_finds_resolve_without_the_global(tmp_path, monkeypatch, cap
         g = runpy.run_path(script, init_globals=extra)
         assert g["EXIT_CODE"] == 2
         assert "No project is open" in capsys.readouterr().err  # it reached Resolve
+
+
+def test_menu_script_says_which_python_it_needs(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "version_info", (3, 6, 15, "final", 0))
+    g = runpy.run_path(str(install.PLUGIN_DIR / "Generate Score.py"), init_globals={})
+    assert g["EXIT_CODE"] == 2
+    assert "needs Python 3.7 or later" in capsys.readouterr().err
