@@ -467,6 +467,7 @@ def build_report(
                 "mood_source": mood.source,
                 "mood_decoded_share": mood.decoded_share and round(mood.decoded_share, 4),
                 "mood_too_few_frames": mood.too_few_frames,
+                "mood_face_share": mood.face_share and round(mood.face_share, 4),
                 "probs": dict(mood.probs),
                 "key": plan.scenes[first_section[scene.index]].key.name,
                 "tempo_bpm": round(

@@ -75,6 +75,7 @@ def test_report_marks_the_scenes(clips, tmp_path, capsys):
     scenes = json.loads((out / "report.json").read_text())["scenes"]
     assert any(s["mood_too_few_frames"] for s in scenes)
     assert all(s["mood_decoded_share"] is not None for s in scenes)
+    assert all(s["mood_face_share"] == 0 for s in scenes)  # analysed for faces, none found
 
 
 def test_a_file_with_no_decodable_frame_is_an_error(clips, tmp_path):

@@ -240,6 +240,7 @@ class SceneAnalysis:
             self.confidence,
             decoded_share=self.decoded_share,
             too_few_frames=self.too_few_frames,
+            face_share=self.face_share,
         )
 
     def to_json(self) -> dict:

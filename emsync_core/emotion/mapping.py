@@ -39,6 +39,7 @@ class SceneMood:
     confidence: float = 1.0
     decoded_share: float | None = None  # from video: share of the scene's frames decoded
     too_few_frames: bool = False  # from video: the mood rests on too few decodable frames
+    face_share: float | None = None  # from video: share of the scene with a usable face
 
 
 def va_from_probs(probs: Mapping[str, float]) -> tuple[float, float]:
