@@ -21,13 +21,9 @@ import numpy as np
 import opentimelineio as otio
 
 from . import __version__, defaults, output_folder
-from .audio import master as mastering
-from .audio import master_stream, stream
 from .audio import render as rendering
-from .emotion.classify import analyze_edit, analyze_video
 from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, marker_warnings, mood_marker_text, resolve_moods
-from .emotion.user_head import load_user_head
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
 from .music.arranger import arrange
@@ -214,6 +210,9 @@ def moods_for(
     """
     single = options.emotion and Path(options.emotion).suffix.lower() != ".json"
     if analysed is None and options.analyze and not single:
+        from .emotion.classify import analyze_edit  # heavy (OpenCV, the face model): on demand
+        from .emotion.user_head import load_user_head
+
         found = analyze_edit(edit, options.video, options.media_root, head=load_user_head())
         if any(m is not None for m in found):
             default = SceneMood(*DEFAULT_VA, "default")
@@ -230,6 +229,9 @@ def read_video(path: Path) -> tuple[Edit, otio.schema.Timeline, list[SceneMood]]
     duration = round(Fraction(info.duration_s).limit_denominator(10**6) * rate)
     if duration <= 0:
         raise EmsyncError(f"The video '{path}' has no frames to score.")
+    from .emotion.classify import analyze_edit, analyze_video
+    from .emotion.user_head import load_user_head
+
     spans, moods = analyze_video(path, head=load_user_head())
     cuts = sorted({round(Fraction(s.start_s).limit_denominator(10**6) * rate) for s in spans[1:]})
     cuts = [c for c in cuts if 0 < c < duration]
@@ -274,6 +276,10 @@ def render_and_master(
     """Render the stems a chunk at a time to raw files in `staging`, then master the mix (their
     sum) into score.wav and finish each stem with the mix's gain, reading from disk in passes:
     memory stays flat whatever the timeline's length. Returns the report's "audio" entry."""
+    # scipy.signal alone takes a second to import: only runs that render pay for it.
+    from .audio import master as mastering
+    from .audio import master_stream, stream
+
     names = sorted({rendering.stem_name(layer_of(inst)) for inst in midi.instruments})
     if not names:
         raise EmsyncError("The score has no instruments to render; use --no-render.")
@@ -340,6 +346,8 @@ def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages) -> 
 
     The most the disk holds at once: every raw float32 render (mix and stems) plus every
     finished WAV, since a raw file is removed only after its WAV is written."""
+    from .audio import stream
+
     files = 1 + n_stems
     final = _wav_bytes(n_samples) * files
     peak = (n_samples * 2 * 4 + _wav_bytes(n_samples)) * files
@@ -549,6 +557,9 @@ def render_midi_file(
         ) from None
     if out.exists() and not force:
         raise OutputError(f"'{out}' already exists. Pass --force to replace it.")
+    from .audio import master as mastering
+    from .audio import master_stream, stream
+
     n_samples = round((midi.get_end_time() + 2.0) * SAMPLE_RATE)
     chunk = stream.chunk_size(SAMPLE_RATE, mastering.limiter_hop(SAMPLE_RATE))
     try:
