@@ -270,6 +270,8 @@ def set_beat_grid(
         clock_us += span.beats * tempo_us
     _close_bars(group, bars, res)
     midi._tick_scales = scales  # pretty_midi has no public API for a tempo map
+    # tick_to_time refuses ticks past 10^7 (43 minutes), as load_midi explains; raise it here too.
+    pretty_midi.pretty_midi.MAX_TICK = max(pretty_midi.pretty_midi.MAX_TICK, 10**10)
     midi._update_tick_to_time(tick + 1)
     midi.time_signature_changes = [
         pretty_midi.TimeSignature(n, 4, float(midi.tick_to_time(at))) for at, n in bars
