@@ -30,7 +30,7 @@ from .music.arranger import arrange
 from .music.midi_file import edit_marks, write_midi
 from .music.plan import ScorePlan, plan_score
 from .music.score import Score, layer_of, load_midi, tempo_in
-from .progress import Stages
+from .progress import Stages, format_duration
 from .timeline import Edit, Marker, formats, read_with_timeline
 from .timeline.build import video_timeline
 from .timeline.timebase import exact_rate
@@ -42,6 +42,12 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # Renders longer than this say up front how much they will write and about how long they take.
 LONG_RENDER_S = 600
 DISK_MARGIN_BYTES = 200 * 2**20  # free space kept beyond the estimate
+# Wall seconds per second of audio on the 2-core test machine under load, for the estimate a
+# long render announces: rendering per layer, mastering the mix, finishing each stem
+# (benchmarks/bench_render.py --reels; benchmarks/results/render.md).
+RENDER_COST_PER_LAYER = 0.016
+MASTER_COST = 0.06
+STEM_COST = 0.01
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,7 @@ def render_and_master(
     names = sorted({rendering.stem_name(layer_of(inst)) for inst in midi.instruments})
     if not names:
         raise EmsyncError("The score has no instruments to render; use --no-render.")
-    _check_disk(staging, n_samples, len(names) if options.stems else 0, stages)
+    _check_disk(staging, n_samples, len(names) if options.stems else 0, stages, len(names))
     work = staging / ".work"
     work.mkdir()
     hop = mastering.limiter_hop(SAMPLE_RATE)
@@ -341,7 +347,7 @@ def _wav_bytes(n_samples: int) -> int:
     return n_samples * 2 * 3 + 80  # 24-bit stereo and the header
 
 
-def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages) -> None:
+def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages, n_layers: int) -> None:
     """Refuse a render the disk cannot hold, before it starts; announce a long one.
 
     The most the disk holds at once: every raw float32 render (mix and stems) plus every
@@ -361,10 +367,11 @@ def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages) -> 
         )
     seconds = n_samples / SAMPLE_RATE
     if seconds >= LONG_RENDER_S:
+        cost = RENDER_COST_PER_LAYER * n_layers + MASTER_COST + STEM_COST * n_stems
         stages.note(
             f"rendering {seconds / 60:.0f} minutes of audio ({files} file{'s' * (files > 1)}) "
-            f"writes {_gb(final)} and needs {_gb(peak)} of free disk while it works "
-            f"({_gb(free)} free)."
+            f"takes about {format_duration(seconds * cost)} on a 2-core machine, writes "
+            f"{_gb(final)} and needs {_gb(peak)} of free disk while it works ({_gb(free)} free)."
         )
 
 
