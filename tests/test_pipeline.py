@@ -276,6 +276,7 @@ def test_long_render_says_what_it_will_write_and_logs_progress(reel, tmp_path, m
     score(reel, ScoreOptions(out=tmp_path / "o", emotion="joy", engine="arranger"))
     lines = log.getvalue().splitlines()
     assert any("writes" in line and "MB" in line and "free" in line for line in lines), lines
+    assert any("takes about" in line for line in lines), lines
     assert "emsync: [5/7] render" in lines
     assert any(line.startswith("emsync: [5/7] render 100%") for line in lines)
     assert lines[-1] == "emsync: [7/7] write"
