@@ -46,6 +46,10 @@ DISK_MARGIN_BYTES = 200 * 2**20  # free space kept beyond the estimate
 # long render announces: rendering per layer, mastering the mix, finishing each stem
 # (benchmarks/bench_render.py --reels; benchmarks/results/render.md).
 RENDER_COST_PER_LAYER = 0.016
+# The transformer's wall seconds per second of music on 2 cores (README: a 3-minute timeline
+# in 13-24 s, render included); announced before it starts on timelines this long.
+GENERATE_COST = 0.1
+LONG_GENERATE_S = 120
 MASTER_COST = 0.06
 STEM_COST = 0.01
 
@@ -110,6 +114,12 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
             moods = moods_for(edit, options, analysed)
         with stages.stage("plan"):
             plan, owners = plan_for(edit, moods, options.seed)
+        if options.engine == "transformer" and edit.duration_s >= LONG_GENERATE_S:
+            estimate = format_duration(edit.duration_s * GENERATE_COST)
+            stages.note(
+                f"the transformer writes {edit.duration_s / 60:.0f} minutes of music: about "
+                f"{estimate} on a 2-core machine (--engine arranger takes seconds)."
+            )
         with stages.stage("generate"):
             result = compose(plan, options, lambda f: stages.fraction(f, "of the music"))
 
