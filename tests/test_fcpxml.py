@@ -442,3 +442,22 @@ def test_second_project_is_written_back_as_fcpxml(timeline_fixtures, tmp_path):
     assert any(c.get("name") == SCORE_TRACK for c in project.iter("asset-clip"))
     back, _ = read_with_timeline(written.files[0], timeline="OpenTimeline_Project 1")
     assert back.cuts == edit.cuts
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("fcpx_example.fcpxml", None),  # Final Cut's own 1.8 documents, scored in place
+        ("fcpx_project.fcpxml", None),
+        ("simple_cut.otio", "fcpxml"),  # OTIO's writer (1.8), for other inputs
+        ("multitrack.otio", "fcpxml"),
+        ("gap_test.edl", "fcpxml"),
+    ],
+)
+def test_fixtures_written_as_fcpxml_satisfy_the_dtd(timeline_fixtures, tmp_path, name, fmt):
+    from emsync_core.timeline import fcpxml_dtd
+
+    edit = read(timeline_fixtures / name)
+    written = write_scored(edit, tmp_path / "score.wav", tmp_path / "x.scored.fcpxml", fmt=fmt)
+    assert written.files[0].suffix == ".fcpxml"
+    assert fcpxml_dtd.problems(ET.parse(written.files[0]).getroot()) == []
