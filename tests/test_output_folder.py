@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import opentimelineio as otio
@@ -132,22 +134,34 @@ def test_two_runs_started_together(short_edit, tmp_path):
     assert hidden(tmp_path) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may move any folder")
+def _freeze(folder: Path) -> Callable[[], None]:
+    """Make `folder` impossible to rename, as another user's folder in a sticky /tmp is:
+    `chattr +i` (which stops root too) where available, else a read-only parent."""
+    if shutil.which("chattr"):
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+        if done.returncode == 0:
+            return lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)
+    if os.geteuid() == 0:
+        pytest.skip("no chattr, and root may move any folder")
+    folder.parent.chmod(0o555)
+    return lambda: folder.parent.chmod(0o755)
+
+
 def test_force_onto_an_unmovable_folder(short_edit, tmp_path):
-    parent = tmp_path / "locked"
-    out = parent / "o"
-    out.mkdir(parents=True)
+    out = tmp_path / "o"
+    out.mkdir()
     (out / "old.txt").write_text("old")
-    parent.chmod(0o555)
+    thaw = _freeze(out)
     try:
         proc = start(short_edit, "--out", out, "--force", "--no-render", *FAST)
         _, err = proc.communicate(timeout=120)
     finally:
-        parent.chmod(0o755)
+        thaw()
     assert proc.returncode == 2
-    one_paragraph(err)
+    text = one_paragraph(err)
+    assert str(out) in text and "Errno" not in text
     assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
-    assert hidden(parent) == []
+    assert hidden(tmp_path) == []
 
 
 def test_force_swap_failure_cleans_up(tmp_path, monkeypatch):
