@@ -180,3 +180,32 @@ def test_faces_found_in_portrait_phone_video(tmp_path, turns):
         assert frame.rotation % 360 == 90 * turns
         assert FaceAnalyzer()(full_gray(frame)).count == 1
         assert FaceAnalyzer()(frame.to_ndarray(format="gray")).count == 0  # sideways: missed
+
+
+def test_faces_over_time_detect_sparingly_and_read_often():
+    """FaceAnalyzer.observe: expressions at every observed frame, detection every 2 s, at once
+    after a jump (cut), never on a still picture; the model runs only where the picture moved."""
+    path = _astronaut()
+    if path is None:
+        pytest.skip("scikit-image (its bundled astronaut.png) is not installed")
+    face_frame = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    empty = np.full_like(face_frame, 120)
+    fa = FaceAnalyzer()
+    moving = [(0.5 * k, face_frame, 0.01) for k in range(8)]  # 4 s of a moving shot
+    for t, img, moved in moving:
+        fa.observe(t, lambda img=img: img, moved)
+    assert fa.stats == {"observed": 8, "detections": 2, "crops": 8, "reused": 0}  # t = 0, 2 s
+    fa.observe(4.0, lambda: empty, 0.3)  # a cut to an empty shot: detected at once
+    for k in range(1, 9):  # 4 s of a still, empty picture: no detection, no model
+        fa.observe(4.0 + 0.5 * k, lambda: empty, 0.0)
+    fa.observe(8.5, lambda: face_frame, 0.3)  # a cut back to the face
+    for k in range(1, 5):  # the face holds still: its last reading stands
+        fa.observe(8.5 + 0.5 * k, lambda: face_frame, 0.0)
+    assert fa.stats == {"observed": 22, "detections": 4, "crops": 9, "reused": 4}
+    times, samples = fa.results()
+    assert len(times) == len(samples) == 22 and times[0] == 0.0
+    assert [s.count > 0 for s in samples] == [True] * 8 + [False] * 9 + [True] * 5
+    happy = FER_CLASSES.index("happy")
+    assert all(int(s.probs[0].argmax()) == happy for s in samples if s.count)
+    assert np.array_equal(samples[-1].probs, samples[-5].probs)  # reused, not re-read
+    assert fa.results() == ([], [])  # state does not carry over to the next file
