@@ -725,8 +725,13 @@ def generate_score(
     index = new_score_track(timeline)
     try:
         place_clip(resolve, media_pool, timeline, item, index, duration)
-    except BridgeError:
-        timeline.DeleteTrack("audio", index)  # the old score stays as it was
+    except BridgeError as exc:
+        # the old score stays as it was; the fresh track goes
+        if not timeline.DeleteTrack("audio", index):
+            raise BridgeError(
+                f"{exc} The empty audio track {index} made for it could not be removed; "
+                "delete it by hand."
+            ) from None
         raise
     remove_tracks(resolve, timeline, old_tracks)
     index -= len(old_tracks)  # they were all below the new track

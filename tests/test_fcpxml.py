@@ -420,6 +420,12 @@ def test_the_checker_catches_what_final_cut_refuses():
     found = fcpxml_dtd.problems(ET.fromstring(old))
     assert any("src not allowed" in p for p in found)
     assert any("media-rep+" in p for p in found)
+    # attributes per version: auxVideoFlags from 1.10 on, an asset's src required in 1.8
+    flagged = _versioned("1.10", "plain").replace('hasVideo="1"', 'hasVideo="1" auxVideoFlags="0"')
+    assert fcpxml_dtd.problems(ET.fromstring(flagged)) == []
+    assert fcpxml_dtd.problems(ET.fromstring(flagged.replace('"1.10"', '"1.9"')))
+    no_src = _versioned("1.8", "plain").replace(' src="file:///Volumes/Media/B001.mov"', "")
+    assert any("lacks src" in p for p in fcpxml_dtd.problems(ET.fromstring(no_src)))
     # A connected clip after audio-channel-source (where the old writer appended it).
     root = ET.fromstring(_versioned("1.10", "audio-channel-source"))
     first = root.find(".//spine/asset-clip")

@@ -108,8 +108,9 @@ _MODELS = {
     "transition": "(filter-video?, filter-audio?, {marker}*, metadata?, reserved?)",
 }
 
+# Attributes an element may carry and those it must carry (asset: also `src` in 1.8 only,
+# where it is required, `videoSources` from 1.9, `auxVideoFlags` from 1.10; see problems()).
 _CLIP_ATTRIBUTES = {"lane", "offset", "name", "start", "duration", "enabled"}
-# Attributes an element may carry (None: not checked) and those it must carry.
 _ATTRIBUTES = {
     "asset": (
         {
@@ -121,7 +122,6 @@ _ATTRIBUTES = {
             "hasVideo",
             "format",
             "hasAudio",
-            "videoSources",
             "audioSources",
             "audioChannels",
             "audioRate",
@@ -129,7 +129,7 @@ _ATTRIBUTES = {
             "colorSpaceOverride",
             "projectionOverride",
             "stereoscopicOverride",
-        },  # fmt: skip
+        },
         {"id"},
     ),
     "media-rep": ({"kind", "sig", "src", "suggestedFilename"}, {"src"}),
@@ -146,7 +146,7 @@ _ATTRIBUTES = {
             "modDate",
             "audioRole",
             "videoRole",
-        },  # fmt: skip
+        },
         {"ref"},
     ),
 }
@@ -237,6 +237,10 @@ def problems(root: ET.Element) -> list[str]:
         allowed, required = _ATTRIBUTES.get(element.tag, (None, set()))
         if element.tag == "asset" and rules < (1, 9):
             allowed, required = allowed | {"src"}, required | {"src"}
+        elif element.tag == "asset":
+            allowed = (
+                allowed | {"videoSources"} | ({"auxVideoFlags"} if rules >= (1, 10) else set())
+            )
         if allowed is not None:
             extra = sorted(set(element.attrib) - allowed)
             if extra:
