@@ -6,17 +6,16 @@
 Speed: `emsync analyze` end to end (`analyze_video_detailed`: one PyAV pass with thumbnails ->
 AdaptiveDetector + motion, 2 fps colour samples, faces, AAC -> 16 kHz mono -> audio features,
 classifier) on camera-like clips generated here with PyAV: slow pans over scikit-image's
-photographs (public domain / CC0) with film grain, a cut every 3 s, H.264 (libx264
-veryfast, CRF 20, 3 B-frames, a keyframe every 2 s) + AAC, 30 fps. "Faces in footage": the
-astronaut portrait (a real face) drifts over the background in every shot; otherwise the
+photographs (public domain / CC0) with film grain, a cut every 3 s, H.264 (libx264 veryfast, CRF
+20 by default (`--crf`), 3 B-frames, a keyframe every 2 s) + AAC, 30 fps. "Faces in footage":
+the astronaut portrait (a real face) drifts over the background in every shot; otherwise the
 pictures hold no face. Each run is a fresh Python process (what `emsync analyze` pays, minus
-start-up); RTF = video seconds / wall seconds of the analysis; peak memory is that process's
-max RSS; its CPU time (user + system, all threads) per video second is given too: it is less
-sensitive to other people's load than wall time, and 2 / (CPU s per video s) bounds the RTF
-two idle cores could reach. Decoding alone is measured too, with and without the deblocking
-filter (the floor).
-Fidelity of the fast decode: the same analysis with the deblocking filter on; the largest
-change of any scene's valence/arousal and whether the cuts are identical.
+start-up); RTF = video seconds / wall seconds of the analysis; peak memory is that process's max
+RSS; its CPU time (user + system, all threads) per video second is given too: it is less
+sensitive to other people's load than wall time, and 2 / (CPU s per video s) bounds the RTF two
+idle cores could reach. Decoding alone is measured too, with and without the deblocking filter
+(the floor). Fidelity of the fast decode: the same analysis with the deblocking filter on; the
+largest change of any scene's valence/arousal and whether the cuts are identical.
 
 The load average (`/proc/loadavg`, 1 min) is printed with every figure: the machine is shared,
 and a figure taken under load is slower than the code.
@@ -69,7 +68,9 @@ def _photos(h: int) -> tuple[list[np.ndarray], np.ndarray]:
     return backgrounds, face
 
 
-def camera_clip(path: Path, w: int, h: int, seconds: float, faces: bool, fps: int = 30) -> None:
+def camera_clip(
+    path: Path, w: int, h: int, seconds: float, faces: bool, fps: int = 30, crf: int = 20
+) -> None:
     """A camera-like H.264 + AAC clip (see the module docstring); seeded."""
     rng = np.random.default_rng(11)
     backgrounds, face = _photos(h)
@@ -80,7 +81,7 @@ def camera_clip(path: Path, w: int, h: int, seconds: float, faces: bool, fps: in
     out = av.open(str(path), "w")
     vs = out.add_stream("libx264", rate=fps)
     vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-    vs.options = {"preset": "veryfast", "crf": "20", "bf": "3", "g": str(2 * fps)}
+    vs.options = {"preset": "veryfast", "crf": str(crf), "bf": "3", "g": str(2 * fps)}
     ast = out.add_stream("aac", rate=44100)
     ast.layout = "mono"
     n, shot = int(seconds * fps), 3 * fps
@@ -167,7 +168,14 @@ def decode_only(path: Path, fast: bool) -> float:
     return time.perf_counter() - t
 
 
-def bench_speed(seconds: float, sizes: list[str], folder: Path, repeats: int) -> list[str]:
+def bench_speed(
+    seconds: float,
+    sizes: list[str],
+    folder: Path,
+    repeats: int,
+    crf: int,
+    footage: list[bool] = (True, False),
+) -> list[str]:
     rows = [
         "| size | faces in footage | Mbit/s | video s | scenes | RTF faces on | RTF --no-faces | "
         "decode-only RTF (fast / full) | CPU s per video s (faces on) | peak RSS MB (faces on) | "
@@ -178,10 +186,10 @@ def bench_speed(seconds: float, sizes: list[str], folder: Path, repeats: int) ->
     for size in sizes:
         w, h = SIZES[size]
         secs = seconds if size != "2160" else min(seconds, 10.0)
-        for faces in (True, False):
+        for faces in footage:
             path = folder / f"cam{h}{'f' if faces else ''}.mp4"
             t = time.perf_counter()
-            camera_clip(path, w, h, secs, faces)
+            camera_clip(path, w, h, secs, faces, crf=crf)
             print(f"  (encoded {path.name} in {time.perf_counter() - t:.0f} s)", flush=True)
             loads = [load()]
             dec_fast = min(decode_only(path, True) for _ in range(repeats))
@@ -272,6 +280,14 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="length of the speed clips")
     ap.add_argument("--sizes", default="720,1080,2160", help="heights: 720, 1080, 2160")
     ap.add_argument("--repeats", type=int, default=1, help="best of N runs per figure")
+    ap.add_argument(
+        "--crf",
+        type=int,
+        default=20,
+        help="x264 quality of the clips (20: ~11 Mbit/s at 1080p "
+        "with grain, camera-like; 23: ~5 Mbit/s, web delivery)",
+    )
+    ap.add_argument("--faces-footage", default="yes,no", help="clips with faces, without, or both")
     ap.add_argument("--cut-videos", type=int, default=8)
     ap.add_argument("--cut-seconds", type=float, default=20.0)
     ap.add_argument("--thresholds", default="1.5,2,2.5,3")
@@ -285,7 +301,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if not args.no_speed:
-            bench_speed(args.seconds, args.sizes.split(","), folder, args.repeats)
+            bench_speed(args.seconds, args.sizes.split(","), folder, args.repeats, args.crf,
+                        [x == "yes" for x in args.faces_footage.split(",")])  # fmt: skip
         ths = [float(x) for x in args.thresholds.split(",")]
         if args.cut_videos:
             bench_cuts(args.cut_videos, args.cut_seconds, ths, folder)
