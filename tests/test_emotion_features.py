@@ -74,3 +74,38 @@ def test_cut_context():
     assert c["cut_rate_per_min"] == pytest.approx(10.0)
     long_shot = cut_context(0.0, 10.0, [5.0], 10.0)  # a detected cut inside the scene
     assert long_shot["shot_length_s"] == 5.0
+
+
+def test_voice_pitch_and_spectral_flux():
+    from emsync_core.video.synth import Segment, _audio
+
+    rng = np.random.default_rng(2)
+    speech = audio_features(
+        _audio(Segment(3, audio="speech", loudness_db=-24), 3 * RATE, RATE, rng), RATE
+    )
+    assert speech["speech_pitch_hz"] == pytest.approx(150, rel=0.15)  # synth: 150 +- 30 Hz
+    tone = audio_features((0.1 * np.sin(2 * np.pi * 440 * T)).astype(np.float32), RATE)
+    assert tone["speech_pitch_hz"] is None  # no speech, no pitch
+    bursts = _audio(Segment(3, audio="bursts", loudness_db=-20, onsets_per_s=5), 3 * RATE, RATE,
+                    rng)  # fmt: skip
+    assert audio_features(bursts, RATE)["spectral_flux"] > 5 * tone["spectral_flux"]
+
+
+def test_motion_variation():
+    from emsync_core.emotion.features import picture_features
+    from emsync_core.video.frames import MediaInfo, MediaSamples
+
+    info = MediaInfo("x", 2.0, 25.0, 160, 90, False)
+
+    def samples(motion):
+        n = len(motion)
+        times = np.arange(n) / 25
+        frame = [np.zeros(6, np.float32)]
+        quiet = np.zeros(0, np.float32)
+        return MediaSamples(info, 0.0, n / 25, times, np.asarray(motion, np.float32),
+                            np.zeros(1), frame, quiet)  # fmt: skip
+
+    steady = picture_features(samples([0.0] + [0.03] * 49))
+    jerky = picture_features(samples([0.0] + [0.0, 0.06] * 24 + [0.0]))
+    assert steady["motion"] == pytest.approx(jerky["motion"], abs=0.002)  # same mean motion
+    assert steady["motion_var"] == pytest.approx(0.0, abs=1e-6) and jerky["motion_var"] > 0.05
