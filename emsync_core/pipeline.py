@@ -332,8 +332,10 @@ def render_and_master(
         mix_raw.remove()
         if stem_raws:
             (staging / "stems").mkdir()
+        # The mix's passes take about as long as all the stems together (render.md): count
+        # it as half of the stage, so the time left is not over-estimated.
         for number, (name, raw) in enumerate(sorted(stem_raws.items())):
-            stages.fraction(number / len(stem_raws), f"stems ({name})")
+            stages.fraction(0.5 + 0.5 * number / len(stem_raws), f"(stem {name})")
             master_stream.finish_stem_file(
                 raw, staging / "stems" / f"{name}.wav", SAMPLE_RATE, n_samples, mastered.gain
             )
