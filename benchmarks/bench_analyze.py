@@ -195,10 +195,11 @@ def bench_speed(
         w, h = SIZES[size]
         secs = seconds if size != "2160" else min(seconds, 10.0)
         for faces in footage:
-            path = folder / f"cam{h}{'f' if faces else ''}.mp4"
-            t = time.perf_counter()
-            camera_clip(path, w, h, secs, faces, crf=crf)
-            print(f"  (encoded {path.name} in {time.perf_counter() - t:.0f} s)", flush=True)
+            path = folder / f"cam{h}{'f' if faces else ''}_crf{crf}_{secs:g}s.mp4"
+            if not path.is_file():  # --clips DIR keeps them for a rerun
+                t = time.perf_counter()
+                camera_clip(path, w, h, secs, faces, crf=crf)
+                print(f"  (encoded {path.name} in {time.perf_counter() - t:.0f} s)", flush=True)
             loads = [load()]
             dec_fast, dec_cpu = min(decode_only(path, True) for _ in range(repeats))
             dec_full, _ = min(decode_only(path, False) for _ in range(repeats))
@@ -301,6 +302,12 @@ def main() -> int:
     ap.add_argument("--cut-seconds", type=float, default=20.0)
     ap.add_argument("--thresholds", default="1.5,2,2.5,3")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument(
+        "--clips",
+        type=Path,
+        default=None,
+        help="keep the generated speed clips in this folder and reuse them on the next run",
+    )
     args = ap.parse_args()
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()  # fmt: skip
@@ -309,8 +316,11 @@ def main() -> int:
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.clips is not None:
+            args.clips.mkdir(parents=True, exist_ok=True)
         if not args.no_speed:
-            bench_speed(args.seconds, args.sizes.split(","), folder, args.repeats, args.crf,
+            bench_speed(args.seconds, args.sizes.split(","), args.clips or folder, args.repeats,
+                        args.crf,
                         [x == "yes" for x in args.faces_footage.split(",")])  # fmt: skip
         ths = [float(x) for x in args.thresholds.split(",")]
         if args.cut_videos:
