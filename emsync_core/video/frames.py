@@ -426,7 +426,7 @@ def iter_sampled_frames(
     next_sample = 0.0
     period = 1.0 / sample_fps
     for ev in stream_media(path, thumb_width=thumb_width, audio=False):
-        if ev.t + 1e-6 >= next_sample:
+        if ev.kind == "video" and ev.t + 1e-6 >= next_sample:
             next_sample = max(next_sample + period, ev.t + period * 0.5)
             yield ev.t, cv2.cvtColor(ev.bgr, cv2.COLOR_BGR2RGB)
 
