@@ -175,6 +175,50 @@ def decode_only(path: Path, fast: bool) -> tuple[float, float]:
     return time.perf_counter() - t, c1.user - c0.user + c1.system - c0.system
 
 
+# Stages of the pass and the function whose cumulative time stands for each (cProfile).
+STAGES = (
+    ("decode video + audio (libavcodec)", "~'decode' of 'av.packet.Packet'"),
+    ("thumbnails (plane slicing, YCrCb->BGR)", "frames.py:thumbnail"),
+    ("cut detector (AdaptiveDetector)", "scenes.py:__call__"),
+    ("colour statistics (2 per second)", "features.py:frame_stats"),
+    ("full-resolution luma for faces (+ rotation)", "frames.py:full_gray"),
+    ("face detection (Haar, reduced plane)", "face.py:detect_faces"),
+    ("face crops", "face.py:crop_face"),
+    ("expression model (batched)", "face.py:predict"),
+    ("audio resampling", "~'resample' of 'av.audio.resampler.AudioResampler'"),
+    ("scene features (audio features etc.)", "features.py:scene_features"),
+    ("classifier + arousal + smoothing", "classify.py:classify_scenes"),
+)
+
+
+def profile_stages(path: Path) -> list[str]:
+    """Where the time of one analysis goes: cProfile, cumulative seconds per stage."""
+    import cProfile
+    import pstats
+
+    from emsync_core.emotion.classify import analyze_video_detailed
+
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.enable()
+    duration, _ = analyze_video_detailed(path)
+    prof.disable()
+    wall = time.perf_counter() - t
+    stats = pstats.Stats(prof).stats  # (file, line, name) -> (cc, nc, tottime, cumtime, callers)
+    rows = [f"profile of {path.name} ({duration:.1f} s of video, {wall:.2f} s under cProfile, "
+            f"load {load()}):", "", "| stage | s | share of wall |", "|---|---|---|"]  # fmt: skip
+    for label, key in STAGES:
+        if key.startswith("~"):  # a C function: its own time
+            secs = sum(v[2] for (f, _, name), v in stats.items() if key[1:] in name)
+        else:
+            file, name = key.split(":")
+            secs = sum(v[3] for (f, _, n), v in stats.items() if f.endswith(file) and n == name)
+        rows.append(f"| {label} | {secs:.3f} | {secs / wall:.0%} |")
+    for r in rows:
+        print(r, flush=True)
+    return rows
+
+
 def bench_speed(
     seconds: float,
     sizes: list[str],
@@ -303,6 +347,9 @@ def main() -> int:
     ap.add_argument("--thresholds", default="1.5,2,2.5,3")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument(
+        "--profile", action="store_true", help="also break one 1080p analysis down by stage"
+    )
+    ap.add_argument(
         "--clips",
         type=Path,
         default=None,
@@ -322,6 +369,11 @@ def main() -> int:
             bench_speed(args.seconds, args.sizes.split(","), args.clips or folder, args.repeats,
                         args.crf,
                         [x == "yes" for x in args.faces_footage.split(",")])  # fmt: skip
+        if args.profile:
+            path = (args.clips or folder) / f"cam1080f_crf{args.crf}_{args.seconds:g}s.mp4"
+            if not path.is_file():
+                camera_clip(path, 1920, 1080, args.seconds, True, crf=args.crf)
+            profile_stages(path)
         ths = [float(x) for x in args.thresholds.split(",")]
         if args.cut_videos:
             bench_cuts(args.cut_videos, args.cut_seconds, ths, folder)
