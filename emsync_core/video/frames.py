@@ -90,8 +90,10 @@ class MediaSamples:
 
     @property
     def expected_frames(self) -> float:
-        """Frames [start_s, end_s) should hold at the stream's frame rate."""
-        return max(0.0, (self.end_s - self.start_s) * self.info.fps)
+        """Frames [start_s, end_s) should hold at the stream's frame rate (only the part inside
+        the file: a span past its end is short media, not damage)."""
+        end = min(self.end_s, self.info.duration_s) if self.info.duration_s > 0 else self.end_s
+        return max(0.0, (end - self.start_s) * self.info.fps)
 
     @property
     def decoded_share(self) -> float:
