@@ -3,7 +3,7 @@
 Usage: .venv/bin/python benchmarks/bench_decode.py [--weights DIR] [--rounds N] [--threads T]
 
 Each round measures the four variants (float32 / int8, one row / two rows for guidance 3)
-back to back with `eval_music.tokens_per_second` (1,000 sampled tokens, KV cache, re-encodes
+back to back with `tokens_per_second` below (1,000 sampled tokens, KV cache, re-encodes
 included), so the int8/float32 ratio of a round is taken under the same machine load. Prints
 every round, then the median tokens/s per variant and the median ratio, and appends them with
 machine and date to benchmarks/results/decode.md. Quality of the int8 copy:
@@ -17,15 +17,51 @@ import datetime
 import os
 import platform
 import statistics
+import time
 from pathlib import Path
 
 import torch
-from eval_music import WEIGHTS, tokens_per_second
 
+from emsync_core.music import events
+from emsync_core.music.generate import Decoder, sample
 from emsync_core.music.model import EmsyncTransformer
 
 RESULTS = Path(__file__).parent / "results" / "decode.md"
 VARIANTS = [(False, 1.0), (True, 1.0), (False, 3.0), (True, 3.0)]  # (int8, guidance)
+
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
+
+
+def tokens_per_second(
+    model: EmsyncTransformer,
+    guidance: float = 1.0,
+    n_tokens: int = 1000,
+    runs: int = 3,
+    int8: bool = True,
+) -> float:
+    """Median over `runs` of tokens/s sampling `n_tokens` one by one, as generate() decodes:
+    batch 1 (two rows with guidance), KV cache, re-encoding when the context is full, the
+    int8 copy of the model on CPU (unless `int8` is False), and the sampler generate() uses
+    (T 1.3, top-p 0.6), without its token masks."""
+    generator = torch.Generator().manual_seed(0)
+    allowed = torch.ones(model.config.vocab_size, dtype=torch.bool)
+    rates = []
+    for _ in range(runs):
+        decoder = Decoder(model, guidance=guidance, int8=int8)
+        tokens = events.sequence_prefix(4, True)
+        offsets = [2.0] * len(tokens)  # seconds to the next boundary: any value costs the same
+        logits = decoder.prefill(tokens, offsets, 0.0, 0.0)
+        start = time.perf_counter()
+        for _ in range(n_tokens):
+            token, _ = sample(logits, allowed, 1.3, 0.6, generator)
+            tokens.append(token)
+            offsets.append(2.0)
+            logits = decoder.step(token, 2.0)
+            if logits is None:
+                logits = decoder.prefill(tokens, offsets, 0.0, 0.0)
+        rates.append(n_tokens / (time.perf_counter() - start))
+    return statistics.median(rates)
 
 
 def label(int8: bool, guidance: float) -> str:

@@ -46,7 +46,8 @@ one step; overlapping notes of one group and pitch are cut where the next one st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -337,25 +338,59 @@ def decode_events(tokens: Sequence[int] | np.ndarray) -> Decoded:
     return Decoded(sorted(notes), bars, chords)
 
 
-def decode(
-    tokens: Sequence[int] | np.ndarray, velocity: int = 80, accent: int = 120
-) -> pretty_midi.PrettyMIDI:
-    """A PrettyMIDI with one instrument per group (GM program `GROUP_PROGRAM`).
+MAX_NOTE_STEPS = round(8.0 / STEP_S)  # 8 s: longer notes are model slips, not music
 
-    As in the paper's renderer, KEYS and GUITAR notes starting at a `<CHORD>` step are
-    accented, the rest get `velocity`.
+# Instruments are named "<layer> - <sound>", so stems group by musical role.
+GROUP_LAYER: dict[int, str] = {
+    BASS: "bass",
+    DRUMS: "percussion",
+    KEYS: "keys",
+    GUITAR: "plucks",
+    STRINGS: "strings",
+    WINDS: "winds",
+}
+
+
+def decode(
+    tokens: Sequence[int] | np.ndarray,
+    seconds: Callable[[float], float] | None = None,
+    end: int | None = None,
+    release_at: Sequence[int] = (),
+) -> pretty_midi.PrettyMIDI:
+    """The one token-to-MIDI decoder: one instrument per group (GM program `GROUP_PROGRAM`),
+    named "<layer> - <sound>".
+
+    Notes last at most `MAX_NOTE_STEPS` (a note the model never released would drone on),
+    end by step `end`, and end at the next step of `release_at` (cuts, under the
+    constraint). Pitched notes starting at a `<CHORD>` step are accented (keys and guitar
+    120, as the paper's renderer, the other pitched groups 100, so a cut chord played by
+    strings alone is still heard); the rest get 80. `seconds(step)` maps steps to seconds
+    (default: 8 ms each).
     """
+    from .score import new_midi  # the Score's MIDI conventions (resolution, tempo)
+
+    seconds = seconds or (lambda step: step * STEP_S)
     decoded = decode_events(tokens)
     chord_steps = set(decoded.chords)
-    midi = pretty_midi.PrettyMIDI(resolution=1920, initial_tempo=120.0)
+    midi = new_midi()
     instruments: dict[int, pretty_midi.Instrument] = {}
-    for group, pitch, start, end in decoded.notes:
+    for group, pitch, start, stop in decoded.notes:
         if group not in instruments:
+            program = GROUP_PROGRAM[group]
+            sound = "Drums" if group == DRUMS else pretty_midi.program_to_instrument_name(program)
             instruments[group] = pretty_midi.Instrument(
-                program=GROUP_PROGRAM[group], is_drum=group == DRUMS, name=GROUPS[group]
+                program=program, is_drum=group == DRUMS, name=f"{GROUP_LAYER[group]} - {sound}"
             )
-        vel = accent if group in (KEYS, GUITAR) and start in chord_steps else velocity
-        instruments[group].notes.append(pretty_midi.Note(vel, pitch, start * STEP_S, end * STEP_S))
+        velocity = 80
+        if start in chord_steps and group != DRUMS:
+            velocity = 120 if group in (KEYS, GUITAR) else 100
+        stop = min(stop, start + MAX_NOTE_STEPS, end if end is not None else stop)
+        k = bisect.bisect_right(release_at, start)
+        if k < len(release_at):
+            stop = min(stop, release_at[k])
+        instruments[group].notes.append(
+            pretty_midi.Note(velocity, pitch, seconds(start), seconds(stop))
+        )
     midi.instruments = [instruments[g] for g in sorted(instruments)]
     return midi
 

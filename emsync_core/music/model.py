@@ -353,6 +353,16 @@ class EmsyncTransformer(nn.Module):
         return model.to(device).eval()
 
 
+def for_decoding(model: EmsyncTransformer) -> EmsyncTransformer:
+    """The model CPU decoding runs: its int8 copy (`int8_for_cpu`), made once per loaded
+    model and kept on it (outside its modules, so it is never saved or trained)."""
+    copy_ = model.__dict__.get("_decoding_copy")
+    if copy_ is None:
+        copy_ = int8_for_cpu(model)
+        object.__setattr__(model, "_decoding_copy", copy_)
+    return copy_
+
+
 def int8_for_cpu(model: EmsyncTransformer) -> EmsyncTransformer:
     """A copy of `model` for CPU decoding whose blocks' linear layers hold int8 weights.
 
