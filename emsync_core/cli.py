@@ -129,8 +129,8 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         "--engine",
         choices=list(defaults.ENGINES),
         default=defaults.ENGINE,
-        help="music engine: the EMSYNC transformer (default), or the rule-based arranger "
-        "(instant, for quick drafts)",
+        help="music engine: the rule-based arranger (default), or the EMSYNC transformer "
+        "(experimental: docs/music-eval.md says why it is not the default yet)",
     )
     p.add_argument(
         "--unconstrained",
@@ -141,22 +141,15 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         "--guidance",
         type=strength("guidance", off=1.0),
         default=defaults.GUIDANCE,
-        help="transformer: classifier-free guidance on the mood (default 3; 1 = plain "
-        "sampling, as in the paper; see emsync_core/weights/MODEL_CARD.md)",
+        help="transformer: classifier-free guidance on the mood (default 1: off, plain "
+        "sampling as in the paper; docs/music-eval.md measured 3)",
     )
     p.add_argument(
         "--key-bias",
         type=strength("key bias", off=0.0),
         default=defaults.KEY_BIAS,
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
-        "follows valence (default 4 nats; 0 = the model's own choice)",
-    )
-    p.add_argument(
-        "--pace-bias",
-        type=strength("pace bias", off=0.0),
-        default=defaults.PACE_BIAS,
-        help="transformer: how strongly each scene's arousal shortens (or, when calm, "
-        "lengthens) the gaps between notes (default 2; 0 = the model's own pace)",
+        "follows valence (default 0: off; docs/music-eval.md measured 4 nats)",
     )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
@@ -275,7 +268,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         unconstrained=args.unconstrained,
         guidance=args.guidance,
         key_bias=args.key_bias,
-        pace_bias=args.pace_bias,
     )
     result = score(args.input, options)
     for message in result.messages:

@@ -73,7 +73,6 @@ class ScoreOptions:
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
-    pace_bias: float = defaults.PACE_BIAS  # transformer only
     stems: bool = True  # also write one WAV per layer into stems/
     progress: bool | None = None  # None: a bar on a terminal, log lines elsewhere
 
@@ -212,7 +211,6 @@ def compose(
         constrained=not options.unconstrained,
         guidance=options.guidance,
         key_bias=options.key_bias,
-        pace_bias=options.pace_bias,
         on_progress=on_progress,
     )
 
