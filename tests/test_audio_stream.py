@@ -113,3 +113,16 @@ def test_raw_file_round_trip_and_chunked_stems(tmp_path):
 
     mix = np.concatenate([part for _, part in render_chunks(pm, n_samples=n, chunk=12288)])
     np.testing.assert_array_equal(mix, render(pm, n_samples=n))
+
+
+def test_limiter_curve_is_the_same_in_any_segment_size():
+    from emsync_core.audio.master import limiter_curve
+
+    rng = np.random.default_rng(6)
+    peaks = np.abs(rng.standard_normal(20_011)) * rng.choice([0.2, 3.0], 20_011, p=[0.9, 0.1])
+    whole = limiter_curve(peaks, SR, 0.89, segment=len(peaks))
+    assert whole.min() < 0.5 and whole.max() == 1.0  # it limits, and lets go
+    for segment in (1, 6, 7, 4096):
+        np.testing.assert_allclose(
+            limiter_curve(peaks, SR, 0.89, segment=segment), whole, rtol=1e-12
+        )

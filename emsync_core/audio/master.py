@@ -269,33 +269,60 @@ def block_peaks(envelope: np.ndarray, hop: int) -> np.ndarray:
     return padded.reshape(blocks, hop).max(axis=1)
 
 
-def limiter_curve(block_peak: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
+def limiter_curve(
+    block_peak: np.ndarray, sample_rate: int, ceiling: float, segment: int = 1 << 16
+) -> np.ndarray:
     """The limiter's linear gain at the centre of each control block (see `limiter_gain`),
-    from each block's peak; `curve_gain` turns it into per-sample gains for any range."""
-    blocks = len(block_peak)
-    need_db = np.minimum(0.0, 20.0 * np.log10(ceiling / np.maximum(block_peak, 1e-12)))
+    from each block's peak; `curve_gain` turns it into per-sample gains for any range.
 
+    Worked out `segment` blocks at a time with the context each step needs (the look-ahead,
+    the ramp, the running maximum of the release, a neighbour each side), so that a 2-hour
+    reel's 7.2 million blocks need only the input and two output-sized arrays; the result is
+    the same for any segment size.
+    """
+    n = len(block_peak)
     attack = max(1, round(LIMITER_ATTACK_S / LIMITER_HOP_S))
-    ahead = sliding_window_view(np.pad(need_db, (0, attack)), attack + 1).min(axis=1)
-    ramp = sliding_window_view(np.pad(ahead, (attack, 0)), attack + 1).mean(axis=1)
-    ramp = np.minimum(ramp, need_db)  # guard against float rounding in the mean
-    del ahead, need_db
-
-    # Exponential release of the reduction: y[k] = min(ramp[k], y[k-1] * a), a = exp(-1/tau).
-    # Closed form y[k] = -exp(max_{j<=k}(log(-ramp[j]) + j/tau) - k/tau), in logs so that
-    # a^-j cannot overflow on long timelines.
-    k = np.arange(blocks) / (LIMITER_RELEASE_S / LIMITER_HOP_S)
-    with np.errstate(divide="ignore"):  # log(0) = -inf where no reduction is needed
-        depth = np.log(-ramp) + k
-    del ramp
-    gain_db = -np.exp(np.maximum.accumulate(depth) - k)
-    del depth, k
+    tau = LIMITER_RELEASE_S / LIMITER_HOP_S
+    gain_db = np.empty(n)
+    running = -np.inf  # max_{j<k}(log(-ramp[j]) + j/tau), carried across segments
+    for b in range(0, n, segment):
+        e = min(b + segment, n)
+        lo, hi = b - attack, e + attack
+        need = np.zeros(hi - lo)  # 0 dB (no reduction) beyond either end
+        src_lo, src_hi = max(lo, 0), min(hi, n)
+        peak = np.maximum(block_peak[src_lo:src_hi], 1e-12)
+        need[src_lo - lo : src_hi - lo] = np.minimum(0.0, 20.0 * np.log10(ceiling / peak))
+        # Look-ahead minimum for blocks lo..e-1, then a trailing mean over attack + 1 of them.
+        ahead = sliding_window_view(need, attack + 1).min(axis=1)
+        ahead[: max(0, -lo)] = 0.0  # before the first block: no reduction
+        ramp = sliding_window_view(ahead, attack + 1).mean(axis=1)
+        ramp = np.minimum(ramp, need[attack : attack + e - b])  # float rounding in the mean
+        # Exponential release of the reduction: y[k] = min(ramp[k], y[k-1] * a), a =
+        # exp(-1/tau). Closed form y[k] = -exp(max_{j<=k}(log(-ramp[j]) + j/tau) - k/tau), in
+        # logs so that a^-j cannot overflow on long timelines.
+        k = np.arange(b, e) / tau
+        with np.errstate(divide="ignore"):  # log(0) = -inf where no reduction is needed
+            depth = np.log(-ramp) + k
+        np.maximum.accumulate(depth, out=depth)
+        np.maximum(depth, running, out=depth)
+        running = float(depth[-1])
+        gain_db[b:e] = -np.exp(depth - k)
 
     # Anchor each block centre at the minimum of it and its neighbours, so interpolating
     # between centres stays under every block's own need.
-    edged = np.pad(gain_db, 1, mode="edge")
-    anchors = np.minimum(np.minimum(edged[:-2], edged[1:-1]), edged[2:])
-    return 10.0 ** (anchors / 20.0)
+    curve = np.empty(n)
+    for b in range(0, n, segment):
+        e = min(b + segment, n)
+        edged = np.concatenate(
+            (
+                gain_db[max(b - 1, 0) : b] if b else gain_db[:1],
+                gain_db[b:e],
+                gain_db[e : e + 1] if e < n else gain_db[n - 1 :],
+            )
+        )
+        anchors = np.minimum(np.minimum(edged[:-2], edged[1:-1]), edged[2:])
+        curve[b:e] = 10.0 ** (anchors / 20.0)
+    return curve
 
 
 def curve_gain(curve: np.ndarray, hop: int, begin: int, end: int) -> np.ndarray:
