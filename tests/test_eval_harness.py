@@ -142,12 +142,11 @@ def test_test_edits_look_like_real_edits_and_are_seeded():
 
 def test_the_harness_writes_rows_and_a_report_with_its_decision(tmp_path):
     out = tmp_path / "rows.jsonl"
-    assert run(["arranger"], ["suite"], out, sweep_seeds=0, cache=tmp_path, quiet=True) == 6
-    assert (
-        run(["arranger"], ["suite"], out, sweep_seeds=0, cache=tmp_path, quiet=True) == 0
-    )  # resumes
+    parts = ["accept", "suite", "sweep"]
+    assert run(["arranger"], parts, out, sweep_seeds=2, cache=tmp_path, quiet=True) == 50
+    assert run(["arranger"], parts, out, sweep_seeds=2, cache=tmp_path, quiet=True) == 0  # resumes
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {r["edit"] for r in rows} == {e.name for e in edits.suite(0)}
+    assert {r["edit"] for r in rows if r["part"] == "suite"} == {e.name for e in edits.suite(0)}
     for r in rows:
         assert r["commit"] and r["date"] and r["machine"] and r["settings"]["engine"] == "arranger"
         assert (tmp_path / r["midi"]).exists() and r["degenerate"] == []
@@ -156,5 +155,6 @@ def test_the_harness_writes_rows_and_a_report_with_its_decision(tmp_path):
     write_report([out], doc, tmp_path / "img")
     text = doc.read_text()
     assert "default engine is `arranger`" in text
+    assert "8/8" not in text and "2/2 seeds toward major" in text  # the mood sweep was read
     assert (tmp_path / "img" / "music_eval_arranger.png").exists()
     assert set(SETTINGS) >= {"arranger", "transformer-plain"}

@@ -21,6 +21,7 @@ from .measures import THRESHOLDS, lift
 from .pianoroll import figure
 
 DENSITY_RATIO = 1.5  # arousal -1 -> +1 must raise new pitches/s this much (per seed)
+COMPLETE = 30  # acceptance (18 + 6) and suite (6) scores a setting needs to be eligible
 
 NOTES = {
     "reference": "held-out music21 pieces (chorales, madrigals)",
@@ -129,6 +130,9 @@ def decide(
         if bad:
             lines.append(f"- {setting}: out at step 1, {bad} of {len(rs)} scores degenerate")
             continue
+        if len(rs) < COMPLETE:
+            lines.append(f"- {setting}: not eligible, only {len(rs)} of {COMPLETE} scores run")
+            continue
         m = moods.get(setting, {})
         mood_score = min(m.get("mode_up", 0), m.get("density_up", 0))
         oa = dist.get(setting, {}).get("mean", math.nan)
@@ -139,7 +143,7 @@ def decide(
             f" overlapped area {_fmt(oa)}"
         )
         candidates.append((mood_score, 0 if math.isnan(oa) else oa, setting))
-    winner = max(candidates)[2] if candidates else "arranger"
+    winner = max(candidates)[2] if candidates else ""
     return winner, lines
 
 
@@ -209,7 +213,12 @@ def write_report(paths: list[Path], doc: Path, img: Path) -> None:
     w("")
     out.extend(decision)
     w("")
-    w(f"**Outcome: the default engine is `{winner}`.**")
+    if winner:
+        w(f"**Outcome: the default engine is `{winner}`.**")
+    else:
+        w(
+            "**Outcome: no setting is eligible; the default engine cannot be chosen from these rows.**"
+        )
     w("")
 
     w("## Degeneration")
