@@ -267,7 +267,8 @@ def arrange(plan: ScorePlan, seed: int | None = None) -> Score:
         if nxt is not None and nxt.hard:
             _swell(pad, seg, rising=nxt.scene.arousal >= scene.arousal)
 
-        _bass(band.get("bass", palette.bass), seg, bass_pitch, base + accent)
+        next_root = nxt.chord.root if nxt is not None else None
+        _bass(band.get("bass", palette.bass), seg, bass_pitch, base + accent, next_root)
         if seg.length_s >= 0.25:
             voicing = voice_chord(seg.chord, None, 57, 84)
             _ostinato(band.get("ostinato", palette.ostinato), seg, voicing, shape, base, is_last)
@@ -303,14 +304,38 @@ def _swell(pad: pretty_midi.Instrument, seg: Segment, rising: bool) -> None:
     pad.control_changes.append(pretty_midi.ControlChange(11, 100, seg.end_s))
 
 
-def _bass(inst: pretty_midi.Instrument, seg: Segment, root: int, vel: int) -> None:
+def _bass(
+    inst: pretty_midi.Instrument, seg: Segment, root: int, vel: int, next_root: int | None
+) -> None:
+    """The bass line of one segment. Calm scenes walk in half notes (root, fifth, octave or
+    third) and lead into the next chord by a semitone from below; driving ones pulse on the
+    root in quarters or eighths. A held root under a whole slow chord was measured as a
+    frozen voice (docs/music-eval.md): slow music still moves its bass once a bar or more."""
     level = activity(seg.scene.arousal)
     beat = seg.scene.beat_s
-    if level <= 1 or seg.length_s < 2 * beat:
+    if seg.length_s < 2 * beat:
         _note(inst, root, seg.start_s, seg.end_s, vel)
         return
-    step = beat if level == 2 else beat / 2
     fifth = root + 7 if root + 7 <= 55 else root - 5
+    if level <= 1:
+        upper = (
+            root + 12
+            if root + 12 <= 55
+            else nearest_pitch(seg.chord.pitch_classes[1], root, 28, 55)
+        )
+        walk = (root, fifth, upper, fifth)
+        approach = next_root is not None and seg.beats >= 3
+        body_end = seg.end_s - beat if approach else seg.end_s
+        slots = max(1, round((body_end - seg.start_s) / (2 * beat)))
+        for k in range(slots):
+            start = seg.start_s + 2 * k * beat
+            end = body_end if k == slots - 1 else start + 2 * beat
+            _note(inst, walk[k % len(walk)], start, end - 0.05 * beat, vel if k == 0 else vel - 8)
+        if approach:  # a semitone below the next root, on the last beat: the bass leads in
+            target = nearest_pitch(next_root, walk[(slots - 1) % len(walk)], 29, 56)
+            _note(inst, target - 1, body_end, seg.end_s - 0.05 * beat, vel - 8)
+        return
+    step = beat if level == 2 else beat / 2
     t, k = seg.start_s, 0
     while t < seg.end_s - 1e-6:
         end = min(t + step * 0.9, seg.end_s)
