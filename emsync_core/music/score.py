@@ -12,7 +12,8 @@ import pretty_midi
 
 # 1920 ticks per quarter at 120 bpm is 0.26 ms a tick, so a chord written on a cut lands
 # within 0.13 ms of it in the MIDI file (the contract asks for 1 ms). With a beat grid
-# (`set_beat_grid`) cuts fall on whole beats, hence on exact ticks, at any tempo.
+# (`set_beat_grid`) cuts fall on whole beats, hence on exact ticks, at any tempo (all but
+# the cuts of shots too short for a beat, which fall inside one).
 MIDI_RESOLUTION = 1920
 MIDI_TEMPO = 120.0
 
@@ -61,6 +62,10 @@ def new_midi() -> pretty_midi.PrettyMIDI:
     return pretty_midi.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=MIDI_TEMPO)
 
 
+# A chord starting this close to time 0 starts the score, not a cut.
+_AT_START_S = 5e-4
+
+
 def add_cut_lyrics(midi: pretty_midi.PrettyMIDI, chords: Sequence[ChordEvent]) -> None:
     """A lyric `CUT <chord>` at the start of every chord a cut demanded, as the README
     promises, so a composer's DAW names the chord under each cut.
@@ -74,9 +79,6 @@ def add_cut_lyrics(midi: pretty_midi.PrettyMIDI, chords: Sequence[ChordEvent]) -
             midi.lyrics.append(pretty_midi.Lyric(f"CUT {chord.symbol}", chord.start_s))
     midi.lyrics.sort(key=lambda lyric: lyric.time)
 
-
-# A chord starting this close to time 0 starts the score, not a cut.
-_AT_START_S = 5e-4
 
 # The tempo a beat grid may take. A DAW, a click track and a player all read a tempo outside
 # 40-240 bpm as a mistake; a 1-frame shot fitted to one beat would otherwise be 1,440 bpm.
