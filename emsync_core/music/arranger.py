@@ -308,7 +308,7 @@ def _bass(
     inst: pretty_midi.Instrument, seg: Segment, root: int, vel: int, next_root: int | None
 ) -> None:
     """The bass line of one segment. Calm scenes walk in half notes (root, fifth, octave or
-    third) and lead into the next chord by a semitone from below; driving ones pulse on the
+    third) and lead into the next chord by the scale step below its root; driving ones pulse on the
     root in quarters or eighths. A held root under a whole slow chord was measured as a
     frozen voice (docs/music-eval.md): slow music still moves its bass once a bar or more."""
     level = activity(seg.scene.arousal)
@@ -331,9 +331,11 @@ def _bass(
             start = seg.start_s + 2 * k * beat
             end = body_end if k == slots - 1 else start + 2 * beat
             _note(inst, walk[k % len(walk)], start, end - 0.05 * beat, vel if k == 0 else vel - 8)
-        if approach:  # a semitone below the next root, on the last beat: the bass leads in
-            target = nearest_pitch(next_root, walk[(slots - 1) % len(walk)], 29, 56)
-            _note(inst, target - 1, body_end, seg.end_s - 0.05 * beat, vel - 8)
+        if approach:  # the scale step below the next root, on the last beat: the bass leads in
+            target = nearest_pitch(next_root, walk[(slots - 1) % len(walk)], 30, 56)
+            scale = seg.scene.key.scale
+            step = target - 1 if (target - 1) % 12 in scale else target - 2
+            _note(inst, step, body_end, seg.end_s - 0.05 * beat, vel - 8)
         return
     step = beat if level == 2 else beat / 2
     t, k = seg.start_s, 0
