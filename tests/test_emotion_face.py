@@ -209,3 +209,11 @@ def test_faces_over_time_detect_sparingly_and_read_often():
     assert all(int(s.probs[0].argmax()) == happy for s in samples if s.count)
     assert np.array_equal(samples[-1].probs, samples[-5].probs)  # reused, not re-read
     assert fa.results() == ([], [])  # state does not carry over to the next file
+
+
+def test_without_a_face_the_periodic_look_is_half_as_often():
+    fa = FaceAnalyzer()
+    empty = np.full((360, 640), 120, np.uint8)
+    for k in range(10):  # 5 s of a moving shot without a face, no cut
+        fa.observe(0.5 * k, lambda: empty, 0.01)
+    assert fa.stats["detections"] == 2  # at 0 s and 4 s (2 s and 4 s with a face in view)

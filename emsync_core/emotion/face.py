@@ -272,7 +272,8 @@ class FaceAnalyzer:
 
     Expressions are read every `period` seconds (EXPRESSION_PERIOD, 2 per second) so a
     scene's face valence is an average over time, not one frame. Finding faces is the costly
-    part, so it runs less often: every `detect_every` seconds (2), at once after a frame that
+    part, so it runs less often: every `detect_every` seconds (2; 4 while the last look found
+    no face), at once after a frame that
     moved a lot (a cut or a flash), and not at all while the picture is still (the boxes of the
     last detection are reused, and a frame that did not move keeps its last expressions
     without running the model). Between detections the expression is read from the current
@@ -323,7 +324,10 @@ class FaceAnalyzer:
         """One sampled frame at `t`; `moved` = the largest per-frame motion since the last."""
         self.stats["observed"] += 1
         self._moved_since_detect += moved
-        due = t - self._last_detect >= self.detect_every - 1e-6
+        # Faces mostly enter at cuts (detected at once, below); with no face in the shot the
+        # periodic look runs half as often.
+        every = self.detect_every if self._boxes else 2 * self.detect_every
+        due = t - self._last_detect >= every - 1e-6
         frame = None
         if moved >= self.jump or (due and self._moved_since_detect >= self.still):
             frame = gray()
