@@ -153,7 +153,15 @@ def test_fit_beats_fills_the_scene_with_whole_beats():
 
 @pytest.mark.parametrize(
     ("beats", "expected"),
-    [(4, (4,)), (10, (10,)), (16, (8, 8)), (19, (8, 11)), (21, (8, 8, 5))],
+    [
+        (4, (4,)),
+        (9, (9,)),
+        (10, (8, 2)),
+        (16, (8, 8)),
+        (17, (8, 9)),
+        (19, (8, 8, 3)),
+        (21, (8, 8, 5)),
+    ],
 )
 def test_harmonic_rhythm(beats, expected):
     assert harmonic_rhythm(beats) == expected

@@ -341,7 +341,7 @@ def _bass(
     t, k = seg.start_s, 0
     while t < seg.end_s - 1e-6:
         end = min(t + step * 0.9, seg.end_s)
-        pitch = root if k % 4 != 3 or level < 3 else (root + 12 if k % 8 == 3 else fifth)
+        pitch = root if k % 4 != 3 else (root + 12 if k % 8 == 3 else fifth)
         _note(inst, pitch, t, end, vel if k == 0 else vel - 12 - (k % 2) * 6)
         t, k = seg.start_s + (k + 1) * step, k + 1
 
@@ -361,7 +361,7 @@ def _ostinato(
     t, k = seg.start_s, 0
     while t < end_s - 1e-6:
         pitch = voicing[shape[k % len(shape)] % len(voicing)]
-        length = step * (2.0 if level == 0 else 0.95)
+        length = step * 0.95
         on_beat = k % per_beat == 0
         vel = base - 14 + (10 if on_beat else 0) + (15 if k == 0 and seg.hard else 0)
         _note(inst, pitch, t, min(t + length, seg.end_s), vel)
@@ -396,7 +396,9 @@ def _melody(
     """
     scene = seg.scene
     scale = sorted(scene.key.scale)
-    centre = 72 if scene.arousal < 0.3 else 77
+    centre = (
+        76 if scene.arousal < 0.3 else 79
+    )  # above the pad (which reaches 72-77): the tune is the top voice
     pitch = nearest_pitch(seg.chord.pitch_classes[(variant == 2) * 1], centre, 60, 91)
     stretch = 2.0 if (variant == 3 and scene.arousal < 0) else 1.0
     sign = -1 if variant == 1 else 1

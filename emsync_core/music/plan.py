@@ -111,15 +111,16 @@ def harmonic_rhythm(beats: int) -> tuple[int, ...]:
     """Beats per chord inside a scene: two bars of 4/4, so harmony moves with the tempo.
 
     A new harmony inside a scene should be an event, not a pulse: the cuts already bring one.
-    A leftover of under a bar joins the last chord; a longer one becomes a shorter chord that
-    pushes into the next cut.
+    A leftover beat joins the last chord; two or more become a shorter chord that pushes into
+    the next cut. (A leftover of up to three beats used to join it: at calm tempi that held
+    one chord for over 12 s, which the music-quality harness measured as a static span.)
     """
     span = CHORD_BEATS
-    if beats <= span + span // 4:
+    if beats <= span + 1:
         return (beats,)
     chunks = [span] * (beats // span)
     rest = beats % span
-    if rest and rest < span // 2:
+    if rest == 1:
         chunks[-1] += rest
     elif rest:
         chunks.append(rest)
