@@ -206,3 +206,17 @@ def test_repetition_guard_can_be_turned_off_and_changes_the_music():
         return [(n.pitch, round(n.start, 4)) for i in midi.instruments for n in i.notes]
 
     assert notes(with_guard) != notes(without)
+
+
+def test_the_midi_carries_cut_lyrics_and_a_tempo_map_within_40_to_240_bpm(model, tmp_path):
+    import mido
+
+    plan = _random_plan(6, duration=20.0, cuts=6)
+    score = generate(plan, model, seed=6)
+    lyrics = [(round(lyric.time, 4), lyric.text) for lyric in score.midi.lyrics]
+    assert [t for t, _ in lyrics] == sorted(round(t, 4) for t in set(plan.hard_boundaries_s))
+    assert all(text.startswith("CUT ") for _, text in lyrics)
+    score.midi.write(str(tmp_path / "score.mid"))
+    conductor = mido.MidiFile(str(tmp_path / "score.mid")).tracks[0]
+    tempos = [mido.tempo2bpm(m.tempo) for m in conductor if m.type == "set_tempo"]
+    assert len(tempos) >= len(plan.scenes) and all(40 <= t <= 240 for t in tempos), tempos

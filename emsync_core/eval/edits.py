@@ -55,13 +55,21 @@ def _on_frame(t: float) -> float:
 
 
 def shot_lengths(rng: random.Random, total_s: float, median_s: float, sigma: float) -> list[float]:
-    """Lognormal shot lengths (clipped to 0.5-60 s) until `total_s` is filled; the last shot
-    takes what is left (merged into the one before when that is under half a second)."""
+    """Lognormal shot lengths (clipped to 0.5-60 s) until `total_s` is filled."""
     lengths: list[float] = []
     while sum(lengths) < total_s:
         x = math.exp(rng.gauss(math.log(median_s), sigma))
         lengths.append(min(MAX_SHOT_S, max(MIN_SHOT_S, x)))
-    lengths[-1] -= sum(lengths) - total_s
+    return fit_total(lengths, total_s)
+
+
+def fit_total(lengths: list[float], total_s: float) -> list[float]:
+    """`lengths` cut to add up to `total_s`: shots wholly past it are dropped, the last one
+    ends there (merged into the one before when that leaves it under half a second)."""
+    lengths = list(lengths)
+    while len(lengths) > 1 and sum(lengths[:-1]) >= total_s:
+        lengths.pop()
+    lengths[-1] = total_s - sum(lengths[:-1])
     if lengths[-1] < MIN_SHOT_S and len(lengths) > 1:
         lengths[-2] += lengths.pop()
     return lengths
@@ -153,9 +161,7 @@ def reel_10min(seed: int = 0) -> TestEdit:
             lengths += shot_lengths(rng, rng.uniform(30, 60), 3.5, 0.8)
         else:
             lengths.append(rng.uniform(20, 60))
-    lengths[-1] -= sum(lengths) - 600.0
-    if lengths[-1] < MIN_SHOT_S:
-        lengths[-2] += lengths.pop()
+    lengths = fit_total(lengths, 600.0)
     return _edit(
         "reel_10min",
         lengths,

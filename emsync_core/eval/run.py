@@ -43,7 +43,7 @@ class Job:
     part: str
     edit: edits.TestEdit
     seed: int
-    sweep: str = ""  # "valence" / "arousal" for sweep jobs
+    sweep: str = ""  # "valence" / "arousal" for sweep jobs; the edit seed for unseen jobs
 
 
 def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[Job]:
@@ -54,6 +54,15 @@ def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[
     if "accept" in parts:
         for emotion in EKMAN6:
             yield Job("accept", edits.one_mood(edits.reel_3min(0), emotion), 0)
+    if "unseen" in parts:  # more edits of the same kinds, other seeds: nothing tuned to them
+        for k in range(1, 21):
+            for emotion in EKMAN6:
+                yield Job("unseen", edits.one_mood(edits.short_edit(k), emotion), 0, str(k))
+        for k in range(1, 6):
+            for emotion in EKMAN6:
+                yield Job("unseen", edits.one_mood(edits.reel_3min(k), emotion), 0, str(k))
+            for edit in edits.suite(k):
+                yield Job("unseen", edit, 0, str(k))
     if "suite" in parts:
         for edit in edits.suite(0):
             yield Job("suite", edit, 0)
@@ -117,7 +126,8 @@ def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
     score = compose(setting, plan, job.seed)
     seconds = time.perf_counter() - started
     label = job.edit.labels[0] if len(set(job.edit.labels)) == 1 else "mixed"
-    name = f"{job.part}_{job.edit.name}_{label.replace(',', '_')}_s{job.seed}.mid"
+    edit_seed = f"_e{job.sweep}" if job.part == "unseen" else ""
+    name = f"{job.part}_{job.edit.name}{edit_seed}_{label.replace(',', '_')}_s{job.seed}.mid"
     midi_dir.mkdir(parents=True, exist_ok=True)
     score.midi.write(str(midi_dir / name))
     # measure the file as written, as a user's DAW would read it
@@ -170,7 +180,9 @@ def run(
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["setting"], r["part"], r["edit"], r["label"], r["seed"]))
+            done.add(
+                (r["setting"], r["part"], r["edit"], r["label"], r["seed"], r.get("sweep", ""))
+            )
     stamp = {"commit": commit(), "date": datetime.date.today().isoformat(), "machine": machine()}
     todo = [
         (SETTINGS[s], j) for s in settings if s != "reference" for j in jobs(parts, sweep_seeds)
@@ -183,7 +195,7 @@ def run(
                 written += 1
         for k, (setting, job) in enumerate(todo):
             label = job.edit.labels[0] if len(set(job.edit.labels)) == 1 else "mixed"
-            if (setting.name, job.part, job.edit.name, label, job.seed) in done:
+            if (setting.name, job.part, job.edit.name, label, job.seed, job.sweep) in done:
                 continue
             row = score_job(setting, job, out.parent / "midi" / setting.name)
             f.write(json.dumps({**stamp, **row}) + "\n")

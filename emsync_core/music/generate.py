@@ -49,7 +49,8 @@ from .harmony import NOTE_NAMES, Chord, Key
 from .labels import key_correlations
 from .model import N_COND, EmsyncTransformer, KVCache, for_decoding
 from .plan import ScorePlan
-from .score import ChordEvent, Score
+from .score import ChordEvent, Score, add_cut_lyrics
+from .tempo_fit import set_fitted_beat_grid
 
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
@@ -238,8 +239,9 @@ def to_score(
     seed: int,
     release_at_cuts: bool = True,
 ) -> Score:
-    """The `Score` of `tokens`: MIDI by `events.decode` on the cut-anchored clock, and the
-    chord heard from every `<CHORD>`."""
+    """The `Score` of `tokens`: MIDI by `events.decode` on the cut-anchored clock, the chord
+    heard from every `<CHORD>`, a `CUT <chord>` lyric on every cut and a tempo map fitted to
+    the notes of each scene (`tempo_fit`; bars restart at cuts, no tempo leaves 40-240 bpm)."""
     anchors = sorted({0: 0.0, **{s: t for s, t in cuts}, end: plan.duration_s}.items())
     xs = np.array([a for a, _ in anchors], dtype=float)
     ys = np.array([b for _, b in anchors], dtype=float)
@@ -268,6 +270,8 @@ def to_score(
                 scene=plan.scenes[scene].index,
             )
         )
+    add_cut_lyrics(midi, chords)  # "CUT <chord>" on every cut, as the arranger's MIDI has
+    set_fitted_beat_grid(midi, plan.scenes)  # a tempo map fitted to the notes, 40-240 bpm
     return Score(midi=midi, chords=tuple(chords), engine="transformer", seed=seed)
 
 
