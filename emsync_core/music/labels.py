@@ -15,7 +15,7 @@ constant, gets zero spread and is left out).
 
 Raw features are per piece; `LabelScaler` is fitted on a corpus: each feature is clipped to
 [Q1 - 1.5 IQR, Q3 + 1.5 IQR] and mapped linearly onto [-1, 1], then the features of an axis
-are averaged. Limits are in docs/model-card.md.
+are averaged. Limits are in emsync_core/weights/MODEL_CARD.md.
 """
 
 from __future__ import annotations
