@@ -400,7 +400,8 @@ def _melody(
         76 if scene.arousal < 0.3 else 79
     )  # above the pad (which reaches 72-77): the tune is the top voice
     pitch = nearest_pitch(seg.chord.pitch_classes[(variant == 2) * 1], centre, 60, 91)
-    stretch = 2.0 if (variant == 3 and scene.arousal < 0) else 1.0
+    # augmentation only where the beat is quick: at calm tempi it held one tune note 4-8 s
+    stretch = 2.0 if (variant == 3 and scene.arousal < 0 and scene.beat_s < 0.75) else 1.0
     sign = -1 if variant == 1 else 1
     available = seg.beats - 0.5  # leave a breath before the next boundary
     notes: list[tuple[float, float, int]] = []
@@ -408,9 +409,14 @@ def _melody(
         onset, length = onset * stretch, length * stretch
         if onset >= available:
             break
+        previous = pitch
         pitch = _scale_step(pitch, sign * step, scale)
         if onset == int(onset):  # strong beat: snap to a chord tone
             pitch = nearest_pitch(_nearest_pc(pitch, seg.chord.pitch_classes), pitch, 60, 91)
+            if pitch == previous and notes and step:
+                # snapping undid the theme's step: take the next chord tone its way instead,
+                # or the tune sits on one note (the harness's frozen top voice)
+                pitch = _next_chord_tone(pitch, sign * step, seg.chord.pitch_classes)
         notes.append((onset, min(length, available - onset), pitch))
     if is_last and notes:  # the final phrase comes home to the tonic
         onset, length, pitch = notes[-1]
@@ -418,6 +424,17 @@ def _melody(
     for onset, length, pitch in notes:
         start = seg.start_s + onset * scene.beat_s
         _note(inst, pitch, start, start + length * scene.beat_s * 0.98, base - 2)
+
+
+def _next_chord_tone(pitch: int, direction: int, pcs: tuple[int, ...]) -> int:
+    """The nearest chord tone above (`direction` > 0) or below `pitch`, within 60-91."""
+    step = 1 if direction > 0 else -1
+    if not 60 <= pitch + step <= 91:
+        step = -step
+    candidate = pitch + step
+    while candidate % 12 not in pcs and 60 <= candidate + step <= 91:
+        candidate += step
+    return candidate if candidate % 12 in pcs else pitch
 
 
 def _scale_step(pitch: int, steps: int, scale: list[int]) -> int:
