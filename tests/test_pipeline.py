@@ -10,6 +10,7 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
+from emsync_core import defaults
 from emsync_core.audio.master import loudness_lufs, true_peak_dbtp
 from emsync_core.errors import EmsyncError, OutputError, RenderError
 from emsync_core.music.alignment import measure_alignment
@@ -39,6 +40,7 @@ def test_writes_every_deliverable(scored):
     assert sorted(p.name for p in out.iterdir()) == [
         "reel.scored.otio",
         "report.json",
+        "report.txt",
         "score.mid",
         "score.wav",
         "stems",
@@ -77,7 +79,7 @@ def test_report_lists_cuts_moods_and_errors(scored):
     sources = [s["mood_source"] for s in report["scenes"]]
     assert sources == ["cli", "marker", "cli", "cli", "cli", "marker", "cli", "cli"]
     assert report["scenes"][1]["valence"] == pytest.approx(-0.8)
-    assert report["engine"] == "transformer" and report["seed"] == 3  # the default engine
+    assert report["engine"] == defaults.ENGINE and report["seed"] == 3  # the default engine
     assert set(report["timings_s"]) >= {"read timeline", "plan", "generate", "render", "write"}
     assert report["audio"]["loudness_lufs"] == pytest.approx(-16, abs=1)
 
