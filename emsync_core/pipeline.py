@@ -109,6 +109,8 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
             else:
                 edit, timeline = read_with_timeline(path, options.rate, options.timeline)
         n_samples = samples_for(edit.duration, edit.rate)
+        if options.render:  # before any long work: the mix alone must fit on the disk
+            _check_disk(out_dir.parent, n_samples, 0, None, 0)
         with stages.stage("moods"):
             moods = moods_for(edit, options, analysed)
         with stages.stage("plan"):
@@ -357,8 +359,11 @@ def _wav_bytes(n_samples: int) -> int:
     return n_samples * 2 * 3 + 80  # 24-bit stereo and the header
 
 
-def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages, n_layers: int) -> None:
-    """Refuse a render the disk cannot hold, before it starts; announce a long one.
+def _check_disk(
+    staging: Path, n_samples: int, n_stems: int, stages: Stages | None, n_layers: int
+) -> None:
+    """Refuse a render the disk cannot hold, before it starts; announce a long one (when
+    `stages` is given).
 
     The most the disk holds at once: every raw float32 render (mix and stems) plus every
     finished WAV, since a raw file is removed only after its WAV is written."""
@@ -372,11 +377,11 @@ def _check_disk(staging: Path, n_samples: int, n_stems: int, stages: Stages, n_l
         lighter = "" if n_stems == 0 else " or pass --no-stems to write the mix alone,"
         raise EmsyncError(
             f"Not enough disk space to render this score: it needs about {_gb(peak)} while it "
-            f"works ({_gb(final)} kept), and '{staging.parent}' has {_gb(free)} free. Free some "
+            f"works ({_gb(final)} kept), and '{staging}' has {_gb(free)} free. Free some "
             f"space, choose another --out on a larger disk,{lighter} or use --no-render."
         )
     seconds = n_samples / SAMPLE_RATE
-    if seconds >= LONG_RENDER_S:
+    if stages is not None and seconds >= LONG_RENDER_S:
         cost = RENDER_COST_PER_LAYER * n_layers + MASTER_COST + STEM_COST * n_stems
         stages.note(
             f"rendering {seconds / 60:.0f} minutes of audio ({files} file{'s' * (files > 1)}) "

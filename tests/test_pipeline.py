@@ -138,12 +138,20 @@ def test_unwritable_output_is_a_clear_error(scored, tmp_path):
         score(path, ScoreOptions(out=blocker / "sub" / "out", render=False))
 
 
-def test_too_long_to_render_is_refused_before_any_work(tmp_path):
+def test_long_reel_is_not_refused_for_its_length_only_for_the_disk(tmp_path, monkeypatch):
+    """No length limit any more (rendering streams); a 3.5-hour reel the disk cannot hold is
+    refused before any work, saying how much it needs."""
+    from emsync_core.audio import stream
+
     path = tmp_path / "long.otio"
     frames = int(3.5 * 3600 * 24)
     otio.adapters.write_to_file(timeline_from_cuts([24], frames, 24.0, "long"), str(path))
-    with pytest.raises(EmsyncError, match="--no-render"):
-        score(path, ScoreOptions(out=tmp_path / "out", progress=False))
+    monkeypatch.setattr(stream, "free_bytes", lambda folder: 5 * 10**9)
+    calls = []
+    monkeypatch.setattr("emsync_core.pipeline.moods_for", lambda *a: calls.append(a))
+    with pytest.raises(EmsyncError, match=r"needs about 8\.5 GB.*5\.0 GB free.*--no-render"):
+        score(path, ScoreOptions(out=tmp_path / "out", engine="arranger", progress=False))
+    assert not calls  # refused before the moods, the plan and the music
     assert not (tmp_path / "out").exists()
 
 
@@ -259,7 +267,8 @@ def test_no_stems_writes_the_mix_alone_and_the_same_mix(reel, tmp_path):
 def test_render_refused_up_front_when_the_disk_is_too_small(reel, tmp_path, monkeypatch):
     from emsync_core.audio import stream
 
-    monkeypatch.setattr(stream, "free_bytes", lambda folder: 10_000_000)
+    # Room for the mix alone (checked before any work) but not for the stems as well.
+    monkeypatch.setattr(stream, "free_bytes", lambda folder: 250_000_000)
     options = ScoreOptions(out=tmp_path / "o", emotion="joy", engine="arranger", progress=False)
     with pytest.raises(EmsyncError, match=r"Not enough disk space.*--no-stems"):
         score(reel, options)
