@@ -231,8 +231,8 @@ def write_report(paths: list[Path], doc: Path, img: Path) -> None:
     w("Scores with any statistic over its threshold, per part (acceptance: the 30-s, 5-shot edit")
     w("x 6 emotions x 3 seeds and the 3-minute edit x 6 emotions; suite: the mixed-mood edits;")
     w("sweep: the mood sweeps; unseen: 20 more 30-s edits and 5 more 3-minute edits x 6 emotions")
-    w("and 5 more suites, made with other seeds, on which nothing was tuned), then medians over")
-    w("all of a setting's scores.")
+    w("and 5 more suites, from edit seeds (5000 on) that no engine change was checked against),")
+    w("then medians over all of a setting's scores.")
     w("")
     stat_names = [
         "longest_restrike_run",

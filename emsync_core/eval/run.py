@@ -35,6 +35,7 @@ from .engines import SETTINGS, Setting, compose
 from .reference import reference_pieces
 
 LEVELS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+UNSEEN = 5000  # first edit seed of the "unseen" part
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -54,11 +55,13 @@ def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[
     if "accept" in parts:
         for emotion in EKMAN6:
             yield Job("accept", edits.one_mood(edits.reel_3min(0), emotion), 0)
-    if "unseen" in parts:  # more edits of the same kinds, other seeds: nothing tuned to them
-        for k in range(1, 21):
+    if "unseen" in parts:
+        # More edits of the same kinds from seeds no engine change was ever checked against
+        # (the arranger was last tuned looking at edit seeds 1-30 and 1000-1399).
+        for k in range(UNSEEN, UNSEEN + 20):
             for emotion in EKMAN6:
                 yield Job("unseen", edits.one_mood(edits.short_edit(k), emotion), 0, str(k))
-        for k in range(1, 6):
+        for k in range(UNSEEN, UNSEEN + 5):
             for emotion in EKMAN6:
                 yield Job("unseen", edits.one_mood(edits.reel_3min(k), emotion), 0, str(k))
             for edit in edits.suite(k):
