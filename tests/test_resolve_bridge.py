@@ -244,10 +244,10 @@ def test_core_error_is_shown_and_timeline_untouched(env, monkeypatch, capsys):
     # a previous score must survive a failed re-run
     assert bridge.main(resolve, None, None) == 0
     before = tl.snapshot()
-    monkeypatch.setenv("EMSYNC_EMOTION", "rage")
+    monkeypatch.setenv("EMSYNC_EMOTION", "glee")  # not a mood the core knows
     assert bridge.main(resolve, None, None) == 2
     err = capsys.readouterr().err
-    assert "rage" in err and "Traceback" not in err
+    assert "glee" in err and "Traceback" not in err
     assert tl.snapshot() == before
     assert len(project.media_pool.root.subfolders[0].clips) == 1
 
@@ -296,7 +296,9 @@ def test_headless_options_and_fields():
     assert bridge.options_from_fields("Valence/Arousal", -50, 120, "arranger", "4", "") == (
         bridge.Options(emotion="-0.50,1.00", engine="arranger", seed=4)
     )
-    assert bridge.options_from_fields("Joy", 0, 0, "", "", "").engine == "transformer"
+    from emsync_core import defaults
+
+    assert bridge.options_from_fields("Joy", 0, 0, "", "", "").engine == defaults.ENGINE
     auto = bridge.options_from_fields(bridge.MOOD_CHOICES[0], 0, 0, "arranger", "", "")
     assert auto.emotion is None
 
