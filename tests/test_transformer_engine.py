@@ -30,10 +30,11 @@ def test_score_with_the_transformer_lands_a_chord_on_every_cut(tmp_path):
     assert report["engine"] == "transformer"
     assert [c["frame"] for c in report["cuts"]] == [50, 130, 170]
     assert all(c["error_ms"] < 1.0 and c["new_harmony"] for c in report["cuts"])
-    # No note rings over a cut, and no note the model forgot to release drones on.
+    # No note rings over a cut, and no note the model forgot to release drones on. (The file's
+    # tempo map is whole microseconds per beat, so a note on a cut reads back within 0.1 ms.)
     midi = pretty_midi.PrettyMIDI(str(result.out_dir / "score.mid"))
     cuts = [c["seconds"] for c in report["cuts"]]
     for inst in midi.instruments:
         for n in inst.notes:
-            assert not any(n.start < c - 1e-6 and n.end > c + 1e-6 for c in cuts), n
+            assert not any(n.start < c - 1e-4 and n.end > c + 1e-4 for c in cuts), n
             assert n.end - n.start <= 8.0 + 1e-6
