@@ -198,7 +198,7 @@ def test_repetition_guard_can_be_turned_off_and_changes_the_music():
     from emsync_core.pipeline import WEIGHTS_DIR
 
     shipped = EmsyncTransformer.load(WEIGHTS_DIR)
-    plan = plan_score([(0.0, 4.0), (4.0, 8.0)], [(0.3, 0.2)] * 2, seed=1)
+    plan = plan_score([(0.0, 2.0), (2.0, 4.0)], [(0.3, 0.2)] * 2, seed=1)
     with_guard = generate(plan, shipped, seed=6).midi
     without = generate(plan, shipped, seed=6, repetition_guard=False).midi
 
@@ -211,7 +211,7 @@ def test_repetition_guard_can_be_turned_off_and_changes_the_music():
 def test_the_midi_carries_cut_lyrics_and_a_tempo_map_within_40_to_240_bpm(model, tmp_path):
     import mido
 
-    plan = _random_plan(6, duration=20.0, cuts=6)
+    plan = _random_plan(6, duration=8.0, cuts=4)
     score = generate(plan, model, seed=6)
     lyrics = [(round(lyric.time, 4), lyric.text) for lyric in score.midi.lyrics]
     assert [t for t, _ in lyrics] == sorted(round(t, 4) for t in set(plan.hard_boundaries_s))
