@@ -206,7 +206,11 @@ def main() -> None:
             text = RESULTS.read_text() if RESULTS.exists() else HEADER
             if REELS_HEADING not in text:
                 text += REELS_HEADER
-            RESULTS.write_text(text + line)  # the reels table is the file's last section
+            head, section = text.split(REELS_HEADING, 1)
+            lines = section.splitlines(keepends=True)
+            last_row = max(i for i, row in enumerate(lines) if row.startswith("|"))
+            lines.insert(last_row + 1, line)  # under the table's last row, above any notes
+            RESULTS.write_text(head + REELS_HEADING + "".join(lines))
         print(f"appended to {RESULTS}")
         return
 
