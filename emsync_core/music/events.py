@@ -1,6 +1,6 @@
 """Event vocabulary of the EMSYNC generator and the MIDI <-> token tokenizer.
 
-The vocabulary follows the paper (see `shared/design/paper-notes.md` section 4): six special
+The vocabulary follows the paper (Sulun, Viana & Davies, arXiv 2502.10154, section 4): six special
 tokens, 125 TIME_SHIFT tokens (8 ms to 1 s in 8 ms steps) and NOTE_ON / NOTE_OFF for every
 instrument group and every piano-key pitch 21-108. There are no velocity or tempo tokens: time
 is absolute, and decoded notes get a fixed velocity (accented after `<CHORD>`, as in the paper).

@@ -29,7 +29,7 @@ every other time moves by under 4 ms. Two cuts on one step share one chord.
 
 Context. The cache holds as many tokens as the model was trained on (`model.context`). When
 it is full, the last 3/4 of it is re-encoded and decoding goes on (learned absolute positions
-cannot be shifted in place; perf-notes.md).
+cannot be shifted in place).
 """
 
 from __future__ import annotations

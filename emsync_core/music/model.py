@@ -2,7 +2,7 @@
 
 Read top to bottom: config, safetensors I/O, the KV cache, attention, block, model.
 
-Input layout, as in the paper (`shared/design/paper-notes.md` sections 1 and 4):
+Input layout, as in the paper (Sulun, Viana & Davies, arXiv 2502.10154, sections 1 and 4):
 
     position   0          1          2      3      ...   T+1
     input      valence    arousal    x_0    x_1    ...   x_{T-1}
@@ -152,7 +152,7 @@ class KVCache:
             config.block_size,
             config.d_model // config.n_head,
         )
-        # float32 even for bf16 weights: perf-notes measured bf16 attention getting slower as
+        # float32 even for bf16 weights: bf16 attention was measured getting slower as
         # the context grows, and cached keys keep full precision.
         self.k = torch.zeros(shape, device=device)
         self.v = torch.zeros(shape, device=device)

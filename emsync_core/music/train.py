@@ -77,7 +77,7 @@ class TrainConfig:
     eval_batches: int = 16
     ckpt_every: int = 250
     seed: int = 0
-    bf16_cpu: bool = False  # bf16 autocast on CPU (perf-notes: ~1.6x faster training)
+    bf16_cpu: bool = False  # bf16 autocast on CPU (measured ~1.6x faster training)
     init: str | None = None  # weights folder a new run starts from (fine-tuning, continuing)
     model: ModelConfig = field(default_factory=ModelConfig)
 
