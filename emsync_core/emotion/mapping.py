@@ -1,7 +1,7 @@
 """Discrete emotions to valence/arousal, as in the EMSYNC paper.
 
 Coordinates are Russell & Mehrabian (1977) means, each axis min-max rescaled to [-0.8, 0.8]
-(see ../shared/design/paper-notes.md, section 2). A probability vector over the Ekman-6
+(EMSYNC paper, arXiv 2502.10154, section 2). A probability vector over the Ekman-6
 emotions (plus an optional neutral class at the origin) maps to the probability-weighted mean.
 """
 

@@ -1,7 +1,7 @@
 """Media access for emotion analysis: one streaming PyAV pass per media file.
 
 The pass decodes every video frame (H.264 cannot be decoded at reduced size, and seeking to
-sample re-decodes from the last keyframe, see ../shared/design/emotion-notes.md) but only
+sample re-decodes from the last keyframe) but only
 touches a small thumbnail of each: the Y/U/V planes are sliced, never converted at full size.
 From the thumbnails it keeps, per frame, a motion value (mean absolute luma difference to the
 previous frame) and optionally feeds a cut detector; every `1 / sample_fps` seconds it keeps a

@@ -3,7 +3,7 @@ same PyAV pass that samples frames and decodes audio (see frames.collect).
 
 AdaptiveDetector compares each frame's content score with the rolling average of its
 neighbours, so hand-held camera motion does not read as cuts (ContentDetector's fixed
-threshold does; see ../shared/design/emotion-notes.md). It runs on the ~160 px thumbnails.
+threshold does). It runs on the ~160 px thumbnails.
 """
 
 from __future__ import annotations
