@@ -223,13 +223,7 @@ def render_stems(
     setups = assign_channels(midi.instruments)
     n = _output_length(midi, sample_rate, n_samples)
     path = resolve_soundfont(soundfont)
-    if group is None:
-        names = stem_names(midi.instruments)
-    else:
-        names = [stem_name(group(inst)) for inst in midi.instruments]
-    members: dict[str, list[int]] = {}
-    for index, name in enumerate(names):
-        members.setdefault(name, []).append(index)
+    members = _stem_members(midi, group)
     stems: dict[str, np.ndarray] = {}
     for number, (name, indices) in enumerate(members.items()):
         if on_stem is not None:
@@ -246,6 +240,20 @@ def render_stems(
     return stems
 
 
+def _stem_members(
+    midi: pretty_midi.PrettyMIDI, group: Callable[[pretty_midi.Instrument], str] | None
+) -> dict[str, list[int]]:
+    """{stem name: indices of its instruments}, in the order stems first appear."""
+    if group is None:
+        names = stem_names(midi.instruments)
+    else:
+        names = [stem_name(group(inst)) for inst in midi.instruments]
+    members: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        members.setdefault(name, []).append(index)
+    return members
+
+
 def stem_chunks(
     midi: pretty_midi.PrettyMIDI,
     soundfont: Path | None = None,
@@ -260,13 +268,7 @@ def stem_chunks(
     setups = assign_channels(midi.instruments)
     n = _output_length(midi, sample_rate, n_samples)
     path = resolve_soundfont(soundfont)
-    if group is None:
-        names = stem_names(midi.instruments)
-    else:
-        names = [stem_name(group(inst)) for inst in midi.instruments]
-    members: dict[str, list[int]] = {}
-    for index, name in enumerate(names):
-        members.setdefault(name, []).append(index)
+    members = _stem_members(midi, group)
     engines: list[_Engine] = []
     try:
         streams = {}

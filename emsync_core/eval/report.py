@@ -17,6 +17,7 @@ import numpy as np
 import pretty_midi
 
 from . import distance, edits
+from .engines import SETTINGS
 from .measures import THRESHOLDS, lift
 from .pianoroll import figure
 
@@ -124,8 +125,8 @@ def decide(
         if setting == "reference" or not rs or not rs[0]["settings"].get("constrained", True):
             continue
         bad = sum(bool(r["degenerate"]) for r in rs)
-        if setting in ("transformer-levers", "transformer-pace"):
-            lines.append(f"- {setting}: {bad}/{len(rs)} degenerate (its pace bias was removed)")
+        if setting not in SETTINGS:  # its options were removed from the code
+            lines.append(f"- {setting}: {bad}/{len(rs)} degenerate (no longer runnable)")
             continue
         if bad:
             lines.append(f"- {setting}: out at step 1, {bad} of {len(rs)} scores degenerate")

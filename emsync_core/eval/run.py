@@ -44,7 +44,37 @@ class Job:
     part: str
     edit: edits.TestEdit
     seed: int
-    sweep: str = ""  # "valence" / "arousal" for sweep jobs; the edit seed for unseen jobs
+    sweep: str = ""  # "valence" / "arousal" for sweep jobs
+    edit_seed: int = 0  # the seed the edit was made from
+
+    @property
+    def label(self) -> str:
+        """The edit's one mood, or "mixed"."""
+        return self.edit.labels[0] if len(set(self.edit.labels)) == 1 else "mixed"
+
+    def key(self, setting: str) -> tuple:
+        """What makes a score the same one again (a resumed run skips it)."""
+        return (
+            setting,
+            self.part,
+            self.edit.name,
+            self.label,
+            self.seed,
+            self.sweep,
+            self.edit_seed,
+        )
+
+
+def _row_key(r: dict) -> tuple:
+    return (
+        r["setting"],
+        r["part"],
+        r["edit"],
+        r["label"],
+        r["seed"],
+        r.get("sweep", ""),
+        r.get("edit_seed", 0),
+    )
 
 
 def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[Job]:
@@ -60,12 +90,12 @@ def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[
         # (the arranger was last tuned looking at edit seeds 1-30 and 1000-1399).
         for k in range(UNSEEN, UNSEEN + 20):
             for emotion in EKMAN6:
-                yield Job("unseen", edits.one_mood(edits.short_edit(k), emotion), 0, str(k))
+                yield Job("unseen", edits.one_mood(edits.short_edit(k), emotion), 0, edit_seed=k)
         for k in range(UNSEEN, UNSEEN + 5):
             for emotion in EKMAN6:
-                yield Job("unseen", edits.one_mood(edits.reel_3min(k), emotion), 0, str(k))
+                yield Job("unseen", edits.one_mood(edits.reel_3min(k), emotion), 0, edit_seed=k)
             for edit in edits.suite(k):
-                yield Job("unseen", edit, 0, str(k))
+                yield Job("unseen", edit, 0, edit_seed=k)
     if "suite" in parts:
         for edit in edits.suite(0):
             yield Job("suite", edit, 0)
@@ -124,8 +154,8 @@ def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
     started = time.perf_counter()
     score = compose(setting, plan, job.seed)
     seconds = time.perf_counter() - started
-    label = job.edit.labels[0] if len(set(job.edit.labels)) == 1 else "mixed"
-    edit_seed = f"_e{job.sweep}" if job.part == "unseen" else ""
+    label = job.label
+    edit_seed = f"_e{job.edit_seed}" if job.part == "unseen" else ""
     name = f"{job.part}_{job.edit.name}{edit_seed}_{label.replace(',', '_')}_s{job.seed}.mid"
     midi_dir.mkdir(parents=True, exist_ok=True)
     score.midi.write(str(midi_dir / name))
@@ -139,6 +169,7 @@ def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
         "edit": job.edit.name,
         "label": label,
         "sweep": job.sweep,
+        "edit_seed": job.edit_seed,
         "valence": job.edit.moods[0][0] if label != "mixed" else None,
         "arousal": job.edit.moods[0][1] if label != "mixed" else None,
         "seed": job.seed,
@@ -179,9 +210,7 @@ def run(
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add(
-                (r["setting"], r["part"], r["edit"], r["label"], r["seed"], r.get("sweep", ""))
-            )
+            done.add(_row_key(r))
     stamp = {"commit": commit(), "date": datetime.date.today().isoformat(), "machine": machine()}
     todo = [
         (SETTINGS[s], j) for s in settings if s != "reference" for j in jobs(parts, sweep_seeds)
@@ -193,8 +222,7 @@ def run(
                 f.write(json.dumps({**stamp, **row}) + "\n")
                 written += 1
         for k, (setting, job) in enumerate(todo):
-            label = job.edit.labels[0] if len(set(job.edit.labels)) == 1 else "mixed"
-            if (setting.name, job.part, job.edit.name, label, job.seed, job.sweep) in done:
+            if job.key(setting.name) in done:
                 continue
             row = score_job(setting, job, out.parent / "midi" / setting.name)
             f.write(json.dumps({**stamp, **row}) + "\n")
@@ -203,7 +231,7 @@ def run(
             if not quiet:
                 flag = "DEGENERATE " + "; ".join(row["degenerate"]) if row["degenerate"] else "ok"
                 print(
-                    f"[{k + 1}/{len(todo)}] {setting.name} {job.part} {job.edit.name} {label} "
+                    f"[{k + 1}/{len(todo)}] {setting.name} {job.part} {job.edit.name} {job.label} "
                     f"s{job.seed}: {row['generate_s']:.1f} s, {flag}",
                     file=sys.stderr,
                     flush=True,

@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pretty_midi
 
+from .score import new_midi  # the Score's MIDI conventions (resolution, tempo)
+
 STEP_S = 0.008
 MAX_SHIFT_STEPS = 125  # 125 x 8 ms = 1 s; longer gaps are split into several shifts
 PITCH_MIN, PITCH_MAX = 21, 108
@@ -357,6 +359,16 @@ def decode(
     end: int | None = None,
     release_at: Sequence[int] = (),
 ) -> pretty_midi.PrettyMIDI:
+    """`to_midi` of the tokens' `decode_events`."""
+    return to_midi(decode_events(tokens), seconds, end, release_at)
+
+
+def to_midi(
+    decoded: Decoded,
+    seconds: Callable[[float], float] | None = None,
+    end: int | None = None,
+    release_at: Sequence[int] = (),
+) -> pretty_midi.PrettyMIDI:
     """The one token-to-MIDI decoder: one instrument per group (GM program `GROUP_PROGRAM`),
     named "<layer> - <sound>".
 
@@ -367,10 +379,7 @@ def decode(
     strings alone is still heard); the rest get 80. `seconds(step)` maps steps to seconds
     (default: 8 ms each).
     """
-    from .score import new_midi  # the Score's MIDI conventions (resolution, tempo)
-
     seconds = seconds or (lambda step: step * STEP_S)
-    decoded = decode_events(tokens)
     chord_steps = set(decoded.chords)
     midi = new_midi()
     instruments: dict[int, pretty_midi.Instrument] = {}

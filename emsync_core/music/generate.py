@@ -239,7 +239,7 @@ def to_score(
     seed: int,
     release_at_cuts: bool = True,
 ) -> Score:
-    """The `Score` of `tokens`: MIDI by `events.decode` on the cut-anchored clock, the chord
+    """The `Score` of `tokens`: MIDI by `events.to_midi` on the cut-anchored clock, the chord
     heard from every `<CHORD>`, a `CUT <chord>` lyric on every cut and a tempo map fitted to
     the notes of each scene (`tempo_fit`; bars restart at cuts, no tempo leaves 40-240 bpm)."""
     anchors = sorted({0: 0.0, **{s: t for s, t in cuts}, end: plan.duration_s}.items())
@@ -251,8 +251,8 @@ def to_score(
 
     # Under the constraint no chord rings over a cut: notes end at the next cut.
     release = sorted(hard_steps) if release_at_cuts else []
-    midi = events.decode(tokens, seconds=seconds, end=end, release_at=release)
     decoded = events.decode_events(tokens)
+    midi = events.to_midi(decoded, seconds=seconds, end=end, release_at=release)
     pitched = [n for n in decoded.notes if n[0] != DRUMS]
     chord_steps = sorted(set(decoded.chords))
     scene_starts = [s.start_s for s in plan.scenes]
