@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up EMSYNC on a fresh Debian/Ubuntu machine: libfluidsynth3 (apt, when missing),
+# Sets up EMSYNC on a fresh Debian/Ubuntu machine: libfluidsynth3, chromium and
+# chromium-driver (apt, when missing),
 # a virtual environment in .venv with the package and its pinned dependencies.
 # Idempotent: a second run only checks, unless pyproject.toml changed.
 set -euo pipefail
@@ -7,21 +8,26 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# 1. FluidSynth, the synthesiser that renders the score.
-if ! ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3'; then
+# 1. System packages, installed with apt when missing: FluidSynth (the synthesiser that renders
+#    the score), and Chromium with its WebDriver (the scene board's real-browser test).
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || missing+=(libfluidsynth3)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    say "installing libfluidsynth3 with apt"
+    say "installing ${missing[*]} with apt"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # Recommends would pull a ~260 MB desktop audio stack we do not need.
-    apt-get install -y -qq --no-install-recommends libfluidsynth3 >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    say "installing libfluidsynth3 with sudo apt-get"
+    say "installing ${missing[*]} with sudo apt-get"
     sudo apt-get update -qq
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libfluidsynth3 >/dev/null
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    say "libfluidsynth3 is missing. Run this once, then run this script again:"
-    say "  sudo apt-get install --no-install-recommends libfluidsynth3"
+    say "${missing[*]} missing. Run this once, then run this script again:"
+    say "  sudo apt-get install --no-install-recommends ${missing[*]}"
     exit 1
   fi
 fi
