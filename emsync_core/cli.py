@@ -202,6 +202,18 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser(
+        "board", help="the scene board: a local page to score, audition and re-roll scenes"
+    )
+    p.add_argument("input", type=Path, nargs="?", help="timeline or video to open (optional)")
+    p.add_argument("--media-root", type=Path, help="folder to find moved media in, by file name")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="print the URL only")
+    p.add_argument(
+        "--max-upload-mb", type=int, default=None, help="largest file the page may upload"
+    )
+    p.set_defaults(func=cmd_board)
+
     if p := heavy("train"):
         from .music import corpus as music_corpus
         from .music import train as music_train
@@ -343,6 +355,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     run_demo(args.out, force=args.force)
     return 0
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    from .board.serve import run
+
+    return run(
+        args.input,
+        media_root=args.media_root,
+        port=args.port,
+        browser=not args.no_browser,
+        max_upload_mb=args.max_upload_mb,
+    )
 
 
 if __name__ == "__main__":
