@@ -8,7 +8,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from ..errors import EmsyncError
+from ..errors import EmsyncError, Interrupted
 from . import security
 
 HOST = "127.0.0.1"  # never another interface: the board drives programs and reads files
@@ -60,8 +60,11 @@ def run(
         server.run()
     except OSError as exc:
         raise EmsyncError(f"Cannot start the board on {HOST}:{port} ({exc}).") from None
+    except (KeyboardInterrupt, Interrupted):
+        pass  # uvicorn re-raises the signal it stopped on, after its own clean shutdown
     finally:
         board.runner.shutdown()
+    print("EMSYNC scene board stopped.", flush=True)
     return 0
 
 

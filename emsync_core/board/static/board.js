@@ -159,13 +159,13 @@ function moodOf(scene) {
     label: nearest(chosen.valence, chosen.arousal), source: "set here" };
   if (scene.analysed) {
     const a = scene.analysed;
-    return { valence: a.valence, arousal: a.arousal, label: top(a.probs), source: "from the footage" };
+    return { valence: a.valence, arousal: a.arousal, label: topEmotion(a.probs), source: "from the footage" };
   }
   return { valence: 0.1, arousal: -0.3, label: "neutral", source:
     scene.offline === null ? "analysing…" : "default (no footage)" };
 }
 
-function top(probs) {
+function topEmotion(probs) {
   return Object.entries(probs).sort((x, y) => y[1] - x[1])[0][0];
 }
 function nearest(v, a) {
@@ -209,9 +209,9 @@ function sceneCard(scene) {
   const moodRow = el("div", { class: "mood" });
   moodRow.append(el("span", { class: "label" }, mood.label));
   if (scene.analysed) {
-    const a = scene.analysed, t = top(a.probs);
+    const a = scene.analysed, t = topEmotion(a.probs);
     moodRow.append(el("span", { class: "conf", title: "the analysis: its most likely emotion and its confidence" },
-      `analysis: ${t} ${Math.round(a.probs[t] * 100)} % · confidence ${Math.round(a.confidence * 100)} %`));
+      `analysis: ${t}\u00a0${Math.round(a.probs[t] * 100)}\u00a0% · confidence\u00a0${Math.round(a.confidence * 100)}\u00a0%`));
   }
   moodRow.append(el("span", { class: "src" }, mood.source));
   const heard = out && out.scenes && out.scenes[scene.index];
@@ -329,11 +329,11 @@ function drawPad(canvas, scene, mood) {
   const tints = [["#3a1f24", 0, 0], ["#3a331c", w / 2, 0], ["#1d2536", 0, h / 2], ["#1d3326", w / 2, h / 2]];
   for (const [c, x0, y0] of tints) { g.fillStyle = c; g.fillRect(x0, y0, w / 2, h / 2); }
   g.strokeStyle = "#444a55"; g.beginPath(); g.moveTo(w / 2, 0); g.lineTo(w / 2, h); g.moveTo(0, h / 2); g.lineTo(w, h / 2); g.stroke();
-  g.font = "15px sans-serif"; g.fillStyle = "#7d8491"; g.textAlign = "center";
-  for (const [name, [v, a]] of Object.entries(EKMAN)) {
-    g.fillRect(x(v) - 2, y(a) - 2, 4, 4);
-    g.fillText(name.slice(0, 3), Math.min(w - 16, Math.max(16, x(v))), y(a) + (a > 0.7 ? 16 : -6));
-  }
+  g.font = "bold 20px sans-serif"; g.fillStyle = "#8d94a1";
+  g.textAlign = "left"; g.fillText("tense", 6, 22); g.fillText("sad", 6, h - 8);
+  g.textAlign = "right"; g.fillText("excited", w - 6, 22); g.fillText("calm", w - 6, h - 8);
+  g.fillStyle = "#6b7280"; // the six Ekman emotions' own points (the chips)
+  for (const [v, a] of Object.values(EKMAN)) g.fillRect(x(v) - 3, y(a) - 3, 6, 6);
   if (scene.analysed) { // the analysis: a ring
     g.strokeStyle = "#c8ccd4"; g.lineWidth = 2;
     g.beginPath(); g.arc(x(scene.analysed.valence), y(scene.analysed.arousal), 9, 0, 7); g.stroke();
@@ -440,9 +440,13 @@ function drawScore() {
       g.fillStyle = colours[layer % colours.length];
       g.fillRect(X(t0), rollTop + (hi - pitch) * rowH, Math.max(1.5 * s, X(t1) - X(t0) - 1), Math.max(1.5 * s, rowH - 0.5));
     }
+    // the layers' legend, on a dark box so notes under it do not garble it
     g.font = `${11 * s}px sans-serif`; g.textAlign = "right";
+    const legendW = Math.max(...roll.layers.map(l => g.measureText(l.name).width)) + 10 * s;
+    g.fillStyle = "rgba(17, 19, 23, 0.88)";
+    g.fillRect(w - legendW - 2 * s, rollTop, legendW + 2 * s, roll.layers.length * 13 * s + 6 * s);
     roll.layers.forEach((layer, i) => {
-      g.fillStyle = colours[i % colours.length]; g.fillText(layer.name, w - 4 * s, rollTop + (i + 1) * 13 * s);
+      g.fillStyle = colours[i % colours.length]; g.fillText(layer.name, w - 5 * s, rollTop + (i + 1) * 13 * s);
     });
   }
   g.strokeStyle = "#e0a43a"; g.lineWidth = 1.5 * s;
