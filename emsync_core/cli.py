@@ -16,6 +16,9 @@ from typing import NoReturn
 from . import __version__, defaults
 from .errors import EmsyncError, Interrupted
 
+# The ensemble names, for --help without importing the music code (tests check they match).
+_ENSEMBLES = ("film", "strings", "piano", "chamber", "synth")
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -171,6 +174,38 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         action="store_true",
         help="media paths in the scored timeline relative to the output folder (portable)",
     )
+    p.add_argument(
+        "--ensemble",
+        choices=list(_ENSEMBLES),
+        default="film",
+        help="who plays: film (default: the engine's instruments, chosen by mood), strings, "
+        "piano, chamber, synth; the notes stay the same",
+    )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="also write preview.mp4: the edit's picture from its media with the score under it",
+    )
+    p.add_argument(
+        "--reroll",
+        type=int,
+        metavar="SCENE",
+        help="a new take of one scene (0-based, as in report.json) in the existing --out "
+        "folder, with --seed and optionally --emotion; every other scene stays as it is",
+    )
+    p.add_argument(
+        "--take",
+        type=int,
+        metavar="N",
+        help="with --reroll: bring that scene back as it was in take N (report.json 'takes')",
+    )
+    p.add_argument(
+        "--progress",
+        choices=["auto", "json", "none"],
+        default="auto",
+        help="progress on stderr: a bar on a terminal and log lines elsewhere (auto), one "
+        "JSON object per line for programs (json), or nothing",
+    )
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("cuts", help="list a timeline's cuts")
@@ -280,8 +315,19 @@ def cmd_score(args: argparse.Namespace) -> int:
         unconstrained=args.unconstrained,
         guidance=args.guidance,
         key_bias=args.key_bias,
+        ensemble=args.ensemble,
+        preview=args.preview,
+        progress={"auto": None, "json": True, "none": False}[args.progress],
+        progress_json=args.progress == "json",
     )
-    result = score(args.input, options)
+    if args.take is not None and args.reroll is None:
+        raise EmsyncError("--take N brings one scene back: give the scene with --reroll SCENE.")
+    if args.reroll is not None:
+        from .reroll import reroll
+
+        result = reroll(args.input, args.reroll, options, from_take=args.take)
+    else:
+        result = score(args.input, options)
     for message in result.messages:
         print(f"note: {message}", file=sys.stderr)
     print_summary(result)

@@ -26,9 +26,10 @@ from .emotion.mapping import DEFAULT_VA, SceneMood
 from .emotion.overrides import marker_mood, marker_warnings, mood_marker_text, resolve_moods
 from .errors import EmsyncError, OutputError
 from .music.alignment import CutAlignment, measure_alignment
-from .music.arranger import arrange
+from .music.arranger import Context, arrange
+from .music.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES, apply_ensemble
 from .music.midi_file import edit_marks, write_midi
-from .music.plan import ScorePlan, plan_score
+from .music.plan import ScorePlan, plan_score, plan_to_json
 from .music.score import Score, layer_of, load_midi, tempo_in
 from .progress import Stages, format_duration
 from .timeline import Edit, Marker, formats, read_with_timeline
@@ -74,7 +75,10 @@ class ScoreOptions:
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
     stems: bool = True  # also write one WAV per layer into stems/
+    ensemble: str = DEFAULT_ENSEMBLE  # "film": the engine's own instruments (music/ensemble.py)
+    preview: bool = False  # also write preview.mp4: the edit's picture with the score
     progress: bool | None = None  # None: a bar on a terminal, log lines elsewhere
+    progress_json: bool = False  # one JSON object per progress update, for a driving program
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def score(input_path: str | Path, options: ScoreOptions | None = None) -> Delive
 
 
 def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverables:
-    stages = Stages(total=7 if options.render else 5, enabled=options.progress)
+    stages = new_stages(options)
     try:
         analysed = None
         with stages.stage("read timeline"):
@@ -108,9 +112,8 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
                 edit, timeline, analysed = read_video(path)
             else:
                 edit, timeline = read_with_timeline(path, options.rate, options.timeline)
-        n_samples = samples_for(edit.duration, edit.rate)
         if options.render:  # before any long work: the mix alone must fit on the disk
-            _check_disk(out_dir.parent, n_samples, 0, None, 0)
+            _check_disk(out_dir.parent, samples_for(edit.duration, edit.rate), 0, None, 0)
         with stages.stage("moods"):
             moods = moods_for(edit, options, analysed)
         with stages.stage("plan"):
@@ -123,48 +126,112 @@ def _score_locked(path: Path, out_dir: Path, options: ScoreOptions) -> Deliverab
             )
         with stages.stage("generate"):
             result = compose(plan, options, lambda f: stages.fraction(f, "of the music"))
-
-        with output_folder.Staging(out_dir, options.force) as staging:
-            files = {"midi": staging / "score.mid"}
-            write_midi(result.midi, files["midi"], edit_marks(edit, result.chords))
-            audio_info: dict[str, object] = {}
-            if options.render:
-                audio_info = render_and_master(result.midi, n_samples, options, staging, stages)
-                files["wav"] = staging / "score.wav"
-                files.update(
-                    {f"stem:{n}": staging / "stems" / f"{n}.wav" for n in audio_info["stems"]}
-                )
-            with stages.stage("write"):
-                written = write_scored(
-                    edit,
-                    out_dir / "score.wav",
-                    staging / f"{path.stem}.scored{timeline_suffix(path)}",
-                    relative_media=options.relative_media,
-                    timeline=timeline,
-                    audio_file=files.get("wav"),  # bundled into .otioz / .otiod
-                    media_dir=out_dir,  # relative paths are relative to the final folder
-                    audio_rendered=options.render,  # else a message: score.wav is missing
-                )
-                for written_file in written.files:
-                    files["otio" if written_file.suffix == ".otio" else "timeline"] = written_file
-                midi = load_midi(files["midi"])
-                alignment = measure_alignment(midi, edit.cut_seconds)
-                hit_alignment = measure_alignment(midi, [edit.seconds(f) for f in edit.hit_frames])
-                messages = _messages(edit, moods) + written.messages
-                report = build_report(
-                    path, edit, moods, (plan, owners), result, (alignment, hit_alignment), options
-                )
-                report["audio"] = audio_info
-            report["timings_s"] = stages.timings
-            report["messages"] = list(messages)
-            files["report"] = staging / "report.json"
-            files["report"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-            files["report_txt"] = staging / "report.txt"
-            files["report_txt"].write_text(report_text(report), encoding="utf-8")
+        composed = Composed(path, edit, timeline, tuple(moods), plan, tuple(owners), result)
+        take = {"take": 1, "scene": None, "seed": options.seed, "engine": result.engine}
+        return deliver(composed, out_dir, options, stages, takes=[take])
     finally:
         stages.close()
+
+
+@dataclass(frozen=True)
+class Composed:
+    """Everything the stages before writing produce: the timeline, its moods, the plan (with,
+    per section, the scene it belongs to) and the music."""
+
+    path: Path
+    edit: Edit
+    timeline: otio.schema.Timeline
+    moods: tuple[SceneMood, ...]
+    plan: ScorePlan
+    owners: tuple[int, ...]
+    result: Score
+
+
+def new_stages(options: ScoreOptions, extra: int = 0) -> Stages:
+    """The progress display of a run: read, moods, plan, generate, (render, master,) write,
+    plus `extra` stages, and a preview movie when asked for."""
+    total = (7 if options.render else 5) + extra + int(options.preview and options.render)
+    return Stages(total=total, enabled=options.progress, json_lines=options.progress_json)
+
+
+def deliver(
+    composed: Composed,
+    out_dir: Path,
+    options: ScoreOptions,
+    stages: Stages,
+    takes: list[dict],
+    keep: Callable[[Path], None] | None = None,
+    replace: bool | None = None,
+) -> Deliverables:
+    """Write the deliverables of `composed` into `out_dir` in one step: the MIDI, the audio
+    (when rendering), the scored timeline, the preview movie (when asked), the reports.
+    `takes` is the take history kept in report.json; `keep(staging)` may add files from the
+    previous output (a re-roll keeps its earlier takes) before the folder is swapped in;
+    `replace` (default `options.force`) lets it replace an existing folder."""
+    path, edit, result = composed.path, composed.edit, composed.result
+    n_samples = samples_for(edit.duration, edit.rate)
+    replace = options.force if replace is None else replace
+    with output_folder.Staging(out_dir, replace) as staging:
+        files = {"midi": staging / "score.mid"}
+        write_midi(result.midi, files["midi"], edit_marks(edit, result.chords))
+        audio_info: dict[str, object] = {}
+        if options.render:
+            audio_info = render_and_master(result.midi, n_samples, options, staging, stages)
+            files["wav"] = staging / "score.wav"
+            files.update({f"stem:{n}": staging / "stems" / f"{n}.wav" for n in audio_info["stems"]})
+        with stages.stage("write"):
+            written = write_scored(
+                edit,
+                out_dir / "score.wav",
+                staging / f"{path.stem}.scored{timeline_suffix(path)}",
+                relative_media=options.relative_media,
+                timeline=composed.timeline,
+                audio_file=files.get("wav"),  # bundled into .otioz / .otiod
+                media_dir=out_dir,  # relative paths are relative to the final folder
+                audio_rendered=options.render,  # else a message: score.wav is missing
+            )
+            for written_file in written.files:
+                files["otio" if written_file.suffix == ".otio" else "timeline"] = written_file
+            midi = load_midi(files["midi"])
+            alignment = measure_alignment(midi, edit.cut_seconds)
+            hit_alignment = measure_alignment(midi, [edit.seconds(f) for f in edit.hit_frames])
+            messages = _messages(edit, list(composed.moods)) + written.messages
+            report = build_report(
+                path,
+                edit,
+                list(composed.moods),
+                (composed.plan, list(composed.owners)),
+                result,
+                (alignment, hit_alignment),
+                options,
+            )
+            report["audio"] = audio_info
+            report["takes"] = takes
+            if keep is not None:
+                keep(staging)
+        if options.preview and "wav" in files:
+            with stages.stage("preview"):
+                from .video.preview import write_preview
+
+                files["preview"] = staging / "preview.mp4"
+                write_preview(
+                    edit,
+                    files["wav"],
+                    files["preview"],
+                    video=options.video,
+                    media_root=options.media_root,
+                    on_progress=lambda f: stages.fraction(f, "of the preview"),
+                )
+        report["timings_s"] = stages.timings
+        report["messages"] = list(messages)
+        files["report"] = staging / "report.json"
+        files["report"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        files["report_txt"] = staging / "report.txt"
+        files["report_txt"].write_text(report_text(report), encoding="utf-8")
     final_files = {name: out_dir / p.relative_to(staging) for name, p in files.items()}
-    return Deliverables(out_dir, final_files, edit, tuple(moods), tuple(alignment), messages)
+    return Deliverables(
+        out_dir, final_files, edit, composed.moods, tuple(alignment), tuple(messages)
+    )
 
 
 def _check_input(path: Path) -> None:
@@ -192,8 +259,23 @@ def compose(
 ) -> Score:
     """Run the chosen engine on the plan; `on_progress(fraction)` hears how far the
     transformer has got (the arranger takes milliseconds)."""
+    if options.ensemble not in ENSEMBLES:
+        raise EmsyncError(
+            f"Unknown ensemble '{options.ensemble}': use one of {', '.join(ENSEMBLES)}."
+        )
+    result = _engine_score(plan, options, on_progress)
+    apply_ensemble(result.midi, options.ensemble)
+    return result
+
+
+def _engine_score(
+    plan: ScorePlan,
+    options: ScoreOptions,
+    on_progress: Callable[[float], None] | None = None,
+    context: Context | None = None,
+) -> Score:
     if options.engine == "arranger":
-        return arrange(plan, options.seed)
+        return arrange(plan, options.seed, context)
     if options.engine != "transformer":
         raise EmsyncError(f"Unknown engine '{options.engine}': use arranger or transformer.")
     from .music.generate import generate
@@ -436,6 +518,7 @@ def build_report(
         "other_timelines": list(edit.other_timelines),
         "engine": result.engine,
         "seed": result.seed,
+        "ensemble": options.ensemble,
         "rate": float(edit.rate),
         "rate_exact": f"{edit.rate.numerator}/{edit.rate.denominator}",
         "start_timecode": edit.start_timecode,
@@ -518,6 +601,7 @@ def build_report(
             for c in result.chords
         ],
         "soundfont": str(options.soundfont or rendering.DEFAULT_SOUNDFONT),
+        "plan": plan_to_json(plan, owners),
     }
 
 

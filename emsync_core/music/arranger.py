@@ -98,11 +98,23 @@ def activity(arousal: float) -> int:
 # Pass 1: harmony
 
 
-def choose_chords(plan: ScorePlan, rng: random.Random) -> list[Segment]:
-    """A chord for every segment; a new chord at every cut; a cadence to the tonic at the end."""
+@dataclass(frozen=True)
+class Context:
+    """The music around a re-rolled excerpt, which stays as it was: the chord (and its key)
+    sounding before the excerpt's first cut, and the chord the cut after it brings."""
+
+    before: tuple[Chord, Key] | None = None
+    after: Chord | None = None
+
+
+def choose_chords(
+    plan: ScorePlan, rng: random.Random, context: Context | None = None
+) -> list[Segment]:
+    """A chord for every segment; a new chord at every cut; a cadence to the tonic at the end
+    (or, inside a score, a last chord whose root differs from the chord after the excerpt)."""
+    context = context or Context()
     segments: list[Segment] = []
-    previous: Chord | None = None
-    previous_key: Key | None = None
+    previous, previous_key = context.before or (None, None)
     for scene in plan.scenes:
         starts = scene.chord_starts_s
         ends = (*starts[1:], scene.end_s)
@@ -126,7 +138,9 @@ def choose_chords(plan: ScorePlan, rng: random.Random) -> list[Segment]:
                 degree = _degree_of(key, chord) or degree
             segments.append(Segment(start, end, beats, scene, hard, chord))
             previous, previous_key = chord, key
-    return _cadence(segments)
+    if context.after is None:
+        return _cadence(segments)
+    return _lead_into(segments, context.after)
 
 
 def _weighted(rng: random.Random, weights: dict[int, int]) -> int:
@@ -185,6 +199,22 @@ def _cadence(segments: list[Segment]) -> list[Segment]:
     return segments
 
 
+def _lead_into(segments: list[Segment], after: Chord) -> list[Segment]:
+    """The cut after the excerpt must bring a new harmony: its last chord's root moves away
+    from the chord that follows, and from the chord before it."""
+    last = segments[-1]
+    if last.chord.root != after.root:
+        return segments
+    avoid = {after.root} | ({segments[-2].chord.root} if len(segments) > 1 else set())
+    key = last.scene.key
+    for degree in (5, 4, 6, 2, 1, 3):
+        chord = key.degree(degree)
+        if chord.quality != "dim" and chord.root not in avoid:
+            segments[-1] = _with_chord(last, chord)
+            break
+    return segments
+
+
 def _with_chord(segment: Segment, chord: Chord) -> Segment:
     return Segment(
         segment.start_s, segment.end_s, segment.beats, segment.scene, segment.hard, chord
@@ -236,11 +266,14 @@ def _dynamics(arousal: float) -> int:
     return int(70 + 25 * arousal)
 
 
-def arrange(plan: ScorePlan, seed: int | None = None) -> Score:
-    """Write the full score for `plan`. Same plan and seed, same MIDI, note for note."""
+def arrange(plan: ScorePlan, seed: int | None = None, context: Context | None = None) -> Score:
+    """Write the full score for `plan`. Same plan and seed, same MIDI, note for note.
+
+    `context`: `plan` is an excerpt of a longer score (a re-rolled scene) between the given
+    chords; see `Context`."""
     seed = plan.seed if seed is None else seed
     rng = random.Random(seed)
-    segments = choose_chords(plan, rng)
+    segments = choose_chords(plan, rng, context)
     midi = new_midi()
     band = _Band(midi)
     theme = _make_theme(rng)

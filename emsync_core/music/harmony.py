@@ -135,3 +135,14 @@ def nearest_pitch(pc: int, target: int, low: int, high: int) -> int:
     """The pitch of class `pc` closest to `target` within [low, high]."""
     candidates = _octaves(pc, low, high) or [low + (pc - low) % 12]
     return min(candidates, key=lambda p: (abs(p - target), p))
+
+
+def chord_from_symbol(symbol: str) -> Chord | None:
+    """The `Chord` whose `symbol` is `symbol` ("Am", "F#m7b5", "Bb7"); None for "N.C." or
+    anything else no chord of ours prints."""
+    for name in sorted(NOTE_NAMES, key=len, reverse=True):
+        if symbol.startswith(name):
+            suffix = symbol[len(name) :]
+            quality = next((q for q, s in _SUFFIX.items() if s == suffix), None)
+            return None if quality is None else Chord(NOTE_NAMES.index(name), quality)
+    return None

@@ -180,3 +180,109 @@ def plan_score(
             )
         )
     return ScorePlan(duration_s=spans_s[-1][1], scenes=tuple(scenes), seed=seed)
+
+
+def plan_to_json(plan: ScorePlan, owners: Sequence[int]) -> dict:
+    """The plan as report.json keeps it: enough to re-roll one scene later with every other
+    scene's tempo, key and harmonic rhythm exactly as they were (floats survive JSON exactly)."""
+    return {
+        "seed": plan.seed,
+        "duration_s": plan.duration_s,
+        "sections": [
+            {
+                "scene": owner,
+                "start_s": s.start_s,
+                "end_s": s.end_s,
+                "valence": s.valence,
+                "arousal": s.arousal,
+                "key": {"tonic": s.key.tonic, "mode": s.key.mode},
+                "beat_s": s.beat_s,
+                "beats": s.beats,
+                "chord_beats": list(s.chord_beats),
+            }
+            for s, owner in zip(plan.scenes, owners, strict=True)
+        ],
+    }
+
+
+def plan_from_json(doc: dict) -> tuple[ScorePlan, list[int]]:
+    """Inverse of `plan_to_json`: the plan and, per section, the scene it belongs to."""
+    sections = [
+        ScenePlan(
+            index=i,
+            start_s=float(s["start_s"]),
+            end_s=float(s["end_s"]),
+            valence=float(s["valence"]),
+            arousal=float(s["arousal"]),
+            key=Key(int(s["key"]["tonic"]), str(s["key"]["mode"])),
+            beat_s=float(s["beat_s"]),
+            beats=int(s["beats"]),
+            chord_beats=tuple(int(b) for b in s["chord_beats"]),
+        )
+        for i, s in enumerate(doc["sections"])
+    ]
+    plan = ScorePlan(float(doc["duration_s"]), tuple(sections), int(doc["seed"]))
+    return plan, [int(s["scene"]) for s in doc["sections"]]
+
+
+def replan_scene(
+    plan: ScorePlan, owners: Sequence[int], scene: int, mood: tuple[float, float]
+) -> ScorePlan:
+    """`plan` with scene `scene`'s sections given the new mood, every other section untouched.
+
+    The new sections get what `plan_score` would have given them after the previous section:
+    its key moved by `next_key`, a beat fitted to the new arousal (carrying the previous pulse
+    when the moods are close), and the harmonic rhythm of that beat.
+    """
+    valence, arousal = mood
+    sections = list(plan.scenes)
+    for i, owner in enumerate(owners):
+        if owner != scene:
+            continue
+        old = sections[i]
+        previous = sections[i - 1] if i else None
+        if previous is None:
+            key = Key(old.key.tonic, mode_for(valence))
+        else:
+            key = next_key(previous.key, valence, arousal - previous.arousal)
+        carry = (
+            previous is not None
+            and previous.beats > 1
+            and abs(arousal - previous.arousal) < _SAME_PULSE_AROUSAL
+        )
+        beats, beat_s = fit_beats(
+            old.end_s - old.start_s, arousal, previous.beat_s if carry else None
+        )
+        sections[i] = ScenePlan(
+            index=old.index,
+            start_s=old.start_s,
+            end_s=old.end_s,
+            valence=valence,
+            arousal=arousal,
+            key=key,
+            beat_s=beat_s,
+            beats=beats,
+            chord_beats=harmonic_rhythm(beats),
+        )
+    return ScorePlan(plan.duration_s, tuple(sections), plan.seed)
+
+
+def excerpt(plan: ScorePlan, first: int, stop: int) -> ScorePlan:
+    """Sections [first, stop) as a plan of their own that starts at time 0 (what an engine
+    writes for a re-rolled scene; its notes are moved back by the first section's start)."""
+    origin = plan.scenes[first].start_s
+    sections = tuple(
+        ScenePlan(
+            index=j,
+            start_s=s.start_s - origin,
+            end_s=s.end_s - origin,
+            valence=s.valence,
+            arousal=s.arousal,
+            key=s.key,
+            beat_s=s.beat_s,
+            beats=s.beats,
+            chord_beats=s.chord_beats,
+        )
+        for j, s in enumerate(plan.scenes[first:stop])
+    )
+    return ScorePlan(sections[-1].end_s, sections, plan.seed)
