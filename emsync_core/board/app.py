@@ -173,6 +173,7 @@ class Board:
             emotion=None if extra else p.emotion_spec(index),
             media_root=str(p.media_root) if p.media_root else None,
             reroll=index,
+            preview=p.choices.preview and self.features()["preview"],
             json_progress=self.features()["progress_json"],
             extra=extra or (),
         )

@@ -289,10 +289,10 @@ def score_args(
         args += ["--force", f"--engine={engine}"]
         if ensemble:
             args.append(f"--ensemble={ensemble}")
-        if preview:
-            args.append("--preview")
     else:
         args.append(f"--reroll={reroll}")
+    if preview:  # a re-roll writes the folder again: without it the movie would be dropped
+        args.append("--preview")
     if emotion:
         args.append(f"--emotion={emotion}")  # '=': a negative valence is not an option
     if media_root:
