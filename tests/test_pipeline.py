@@ -283,7 +283,9 @@ def test_long_render_says_what_it_will_write_and_logs_progress(reel, tmp_path, m
 
     monkeypatch.setattr(pipeline, "LONG_RENDER_S", 1)
     log = io.StringIO()  # not a terminal: plain log lines
-    monkeypatch.setattr(pipeline, "Stages", lambda total, enabled, json_lines: Stages(total, stream=log))
+    monkeypatch.setattr(
+        pipeline, "Stages", lambda total, enabled, json_lines: Stages(total, stream=log)
+    )
     score(reel, ScoreOptions(out=tmp_path / "o", emotion="joy", engine="arranger"))
     lines = log.getvalue().splitlines()
     assert any("writes" in line and "MB" in line and "free" in line for line in lines), lines
