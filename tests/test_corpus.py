@@ -109,7 +109,11 @@ def test_cli_hooks_build_and_report(tmp_path, capsys):
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert manifest["counts"]["ok"] == 2
     with pytest.raises(EmsyncError, match="neither a folder"):
-        cp.run(parser.parse_args(["--build-corpus", str(tmp_path / "nope"), "--out", "x"]))
+        cp.run(
+            parser.parse_args(
+                ["--build-corpus", str(tmp_path / "nope"), "--out", str(tmp_path / "x")]
+            )
+        )
     with pytest.raises(EmsyncError, match="--out"):
         cp.run(parser.parse_args(["--build-corpus", str(src)]))
     with pytest.raises(EmsyncError, match="sub-corpus"):
