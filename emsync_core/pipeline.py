@@ -263,17 +263,19 @@ def compose(
         raise EmsyncError(
             f"Unknown ensemble '{options.ensemble}': use one of {', '.join(ENSEMBLES)}."
         )
-    result = _engine_score(plan, options, on_progress)
+    result = engine_score(plan, options, on_progress)
     apply_ensemble(result.midi, options.ensemble)
     return result
 
 
-def _engine_score(
+def engine_score(
     plan: ScorePlan,
     options: ScoreOptions,
     on_progress: Callable[[float], None] | None = None,
     context: Context | None = None,
 ) -> Score:
+    """The chosen engine's music for `plan`, in its own instruments (`compose` adds the
+    ensemble); `context` when `plan` is an excerpt of a longer score (a re-rolled scene)."""
     if options.engine == "arranger":
         return arrange(plan, options.seed, context)
     if options.engine != "transformer":

@@ -35,24 +35,24 @@ from .errors import EmsyncError
 from .music.alignment import measure_alignment
 from .music.arranger import Context
 from .music.ensemble import apply_ensemble
-from .music.harmony import Key, chord_from_symbol
+from .music.harmony import chord_from_symbol
 from .music.plan import ScorePlan, excerpt, plan_from_json, replan_scene
 from .music.score import (
     ChordEvent,
     Score,
-    _tick_scale,
     add_cut_lyrics,
     load_midi,
     new_midi,
     set_beat_grid,
+    tick_scale,
 )
 from .pipeline import (
     SAMPLE_RATE,
     Composed,
     Deliverables,
     ScoreOptions,
-    _engine_score,
     deliver,
+    engine_score,
     new_stages,
 )
 from .timeline import Edit, read_with_timeline
@@ -250,15 +250,16 @@ def _with_sections(plan: ScorePlan, owners: list[int], scene: int, earlier: Scor
 
 
 def _context(chords: list[ChordEvent], plan: ScorePlan, first: int, stop: int) -> Context:
-    """The chords either side of sections [first, stop), for the arranger."""
+    """The chords either side of sections [first, stop), for the arranger (a chord the
+    transformer wrote may have no symbol of ours: "N.C.", then that side is free)."""
     start, end = plan.scenes[first].start_s, plan.scenes[stop - 1].end_s
     before = [c for c in chords if c.start_s < start - _ON_CUT_S]
     after = [c for c in chords if c.start_s >= end - _ON_CUT_S]
     chord_before = chord_from_symbol(before[-1].symbol) if before else None
     chord_after = chord_from_symbol(after[0].symbol) if after else None
-    key_before = plan.scenes[first - 1].key if first else None
+    # A chord before the excerpt means it does not open the score: first > 0.
     return Context(
-        before=(chord_before, key_before or Key(0, "major")) if chord_before else None,
+        before=(chord_before, plan.scenes[first - 1].key) if chord_before else None,
         after=chord_after,
     )
 
@@ -281,7 +282,7 @@ def new_take(
     take = None
     for attempt in range(SEAM_TRIES):
         seed = options.seed + 7919 * attempt  # a fixed sequence: the take is reproducible
-        written = _engine_score(part, dataclasses.replace(options, seed=seed), context=context)
+        written = engine_score(part, dataclasses.replace(options, seed=seed), context=context)
         apply_ensemble(written.midi, options.ensemble)
         moved = _moved_chords(written.chords, start, first)
         take = _spliced(old, old_chords, written.midi, moved, plan, (start, end), written.engine)
@@ -460,11 +461,11 @@ def _spliced_grid(
             return None
     moved = part_end - (t1 - t0)
     # Scales read from a file are not always the floats pretty_midi writes back as the same
-    # tempo: every one goes through `_tick_scale` again.
-    scales = [(t, _tick_scale(round(s * res * 1e6), res)) for t, s in old_scales if t < t0]
-    scales += [(t0 + t, _tick_scale(u, res)) for t, u in tempos]
+    # tempo: every one goes through `tick_scale` again.
+    scales = [(t, tick_scale(round(s * res * 1e6), res)) for t, s in old_scales if t < t0]
+    scales += [(t0 + t, tick_scale(u, res)) for t, u in tempos]
     scales += [
-        (t + moved, _tick_scale(round(s * res * 1e6), res))
+        (t + moved, tick_scale(round(s * res * 1e6), res))
         for t, s in old_scales
         if t >= t1 and not at_end
     ]

@@ -263,7 +263,7 @@ def set_beat_grid(
         tempo_us = round((span.end_s * 1e6 - clock_us) / span.beats)
         # Only a whole file under a quarter second cannot reach its end within 240 bpm.
         tempo_us = min(_MAX_BEAT_US, max(_MIN_BEAT_US, tempo_us))
-        scales.append((tick, _tick_scale(tempo_us, res)))
+        scales.append((tick, tick_scale(tempo_us, res)))
         if span.bar:
             _close_bars(group, bars, res)
             group = [tick, 0]
@@ -299,7 +299,7 @@ def tempo_in(midi: pretty_midi.PrettyMIDI, start_s: float, end_s: float) -> floa
     return float(tempi[int(np.argmax(overlap))])
 
 
-def _tick_scale(tempo_us: int, res: int) -> float:
+def tick_scale(tempo_us: int, res: int) -> float:
     """Seconds per tick for `tempo_us`, nudged (by ulps) so that pretty_midi, which truncates
     when it writes the tempo back, writes exactly `tempo_us`."""
     scale = tempo_us / (res * 1e6)
