@@ -10,6 +10,7 @@ composers call this fitting the tempo to the hit points); the bar restarts at ev
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -160,26 +161,37 @@ def plan_score(
         if i:
             key = next_key(key, valence, arousal - moods[i - 1][1])
         previous = scenes[-1] if scenes else None
-        carry = (
-            previous is not None
-            and previous.beats > 1
-            and abs(arousal - previous.arousal) < _SAME_PULSE_AROUSAL
-        )
-        beats, beat_s = fit_beats(end - start, arousal, previous.beat_s if carry else None)
-        scenes.append(
-            ScenePlan(
-                index=i,
-                start_s=start,
-                end_s=end,
-                valence=valence,
-                arousal=arousal,
-                key=key,
-                beat_s=beat_s,
-                beats=beats,
-                chord_beats=harmonic_rhythm(beats),
-            )
-        )
+        scenes.append(_section(i, (start, end), (valence, arousal), key, previous))
     return ScorePlan(duration_s=spans_s[-1][1], scenes=tuple(scenes), seed=seed)
+
+
+def _section(
+    index: int,
+    span: tuple[float, float],
+    mood: tuple[float, float],
+    key: Key,
+    previous: ScenePlan | None,
+) -> ScenePlan:
+    """A section's plan after `previous`: it carries the previous pulse when the moods are
+    close, and its harmonic rhythm follows the beats that fill it."""
+    (start, end), (valence, arousal) = span, mood
+    carry = (
+        previous is not None
+        and previous.beats > 1
+        and abs(arousal - previous.arousal) < _SAME_PULSE_AROUSAL
+    )
+    beats, beat_s = fit_beats(end - start, arousal, previous.beat_s if carry else None)
+    return ScenePlan(
+        index=index,
+        start_s=start,
+        end_s=end,
+        valence=valence,
+        arousal=arousal,
+        key=key,
+        beat_s=beat_s,
+        beats=beats,
+        chord_beats=harmonic_rhythm(beats),
+    )
 
 
 def plan_to_json(plan: ScorePlan, owners: Sequence[int]) -> dict:
@@ -245,25 +257,7 @@ def replan_scene(
             key = Key(old.key.tonic, mode_for(valence))
         else:
             key = next_key(previous.key, valence, arousal - previous.arousal)
-        carry = (
-            previous is not None
-            and previous.beats > 1
-            and abs(arousal - previous.arousal) < _SAME_PULSE_AROUSAL
-        )
-        beats, beat_s = fit_beats(
-            old.end_s - old.start_s, arousal, previous.beat_s if carry else None
-        )
-        sections[i] = ScenePlan(
-            index=old.index,
-            start_s=old.start_s,
-            end_s=old.end_s,
-            valence=valence,
-            arousal=arousal,
-            key=key,
-            beat_s=beat_s,
-            beats=beats,
-            chord_beats=harmonic_rhythm(beats),
-        )
+        sections[i] = _section(old.index, (old.start_s, old.end_s), mood, key, previous)
     return ScorePlan(plan.duration_s, tuple(sections), plan.seed)
 
 
@@ -272,17 +266,7 @@ def excerpt(plan: ScorePlan, first: int, stop: int) -> ScorePlan:
     writes for a re-rolled scene; its notes are moved back by the first section's start)."""
     origin = plan.scenes[first].start_s
     sections = tuple(
-        ScenePlan(
-            index=j,
-            start_s=s.start_s - origin,
-            end_s=s.end_s - origin,
-            valence=s.valence,
-            arousal=s.arousal,
-            key=s.key,
-            beat_s=s.beat_s,
-            beats=s.beats,
-            chord_beats=s.chord_beats,
-        )
+        dataclasses.replace(s, index=j, start_s=s.start_s - origin, end_s=s.end_s - origin)
         for j, s in enumerate(plan.scenes[first:stop])
     )
     return ScorePlan(sections[-1].end_s, sections, plan.seed)
