@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up EMSYNC on a fresh Debian/Ubuntu machine: libfluidsynth3, chromium and
-# chromium-driver (apt, when missing),
+# Sets up EMSYNC on a fresh Debian/Ubuntu machine: libfluidsynth3, chromium,
+# chromium-driver and mma (apt, when missing),
 # a virtual environment in .venv with the package and its pinned dependencies.
 # Idempotent: a second run only checks, unless pyproject.toml changed.
 set -euo pipefail
@@ -9,11 +9,13 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # 1. System packages, installed with apt when missing: FluidSynth (the synthesiser that renders
-#    the score), and Chromium with its WebDriver (the scene board's real-browser test).
+#    the score), Chromium with its WebDriver (the scene board's real-browser test), and mma
+#    (small; the MMA training corpus and its test call it; never needed by `emsync score`).
 missing=()
 ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || missing+=(libfluidsynth3)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v mma >/dev/null || missing+=(mma)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing ${missing[*]} with apt"

@@ -4,7 +4,14 @@ Sources (`emsync train --build-corpus SRC... --out DIR`):
 
 - `music21` or `music21:bach,monteverdi`: sub-corpora of the corpus inside the music21 wheel
   (offline). `MUSIC21_SUBCORPORA` lists the default ones and docs/corpus.md their licences.
-- a folder (searched recursively for .mid/.midi) or a single MIDI file.
+- a folder (searched recursively for .mid/.midi) or a single MIDI file. A MIDI file with a
+  label sidecar (`song.json` next to `song.mid`, `sidecar.FORMAT`; the MMA corpus writes one
+  per song) gets its `<CHORD>` boundaries and its valence/arousal/mode from it instead of
+  from chord recognition and the proxy labels.
+
+Labels per window: every record also holds `windows` (token index where each window starts,
+with its known labels or its raw proxy features; 8 bars per window, or the sidecar's
+sections), and `Corpus.labels_at(piece, token)` gives the labels of the window a token is in.
 
 Pipeline. The main process lists the files and hashes their bytes (duplicates by content are
 dropped, the first path in sorted order kept), then cuts the list, in content-hash order, into
@@ -39,10 +46,10 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import EmsyncError
-from . import chords, events, labels
+from . import chords, events, labels, mma_corpus, sidecar
 from .events import BASS, STRINGS, Note, Piece
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-window labels and sidecar labels in the records
 MIDI_SUFFIXES = {".mid", ".midi"}
 MAX_MIDI_BYTES = 4 * 1024 * 1024  # a few Lakh files are huge and pathological; skip them
 
@@ -211,7 +218,11 @@ def list_sources(sources: Sequence[str]) -> tuple[list[Item], int]:
     items: list[Item] = []
     duplicates = 0
     for kind, path in candidates:
-        digest = hashlib.sha1(path.read_bytes()).hexdigest()
+        content = path.read_bytes()
+        label_file = sidecar.path_for(path)
+        if kind == "midi" and label_file.is_file():
+            content += label_file.read_bytes()  # new labels -> new hash -> the shard rebuilds
+        digest = hashlib.sha1(content).hexdigest()
         if digest in seen:
             duplicates += 1
             continue
@@ -243,9 +254,20 @@ def process_item(item: Item, val_percent: float) -> tuple[np.ndarray | None, dic
         record["status"] = "empty"
         return None, record
     spans = chords.recognize(piece)
-    bounds = chords.boundaries(spans)
+    known = sidecar.read(item.path) if item.kind == "midi" else None
+    if known is not None:
+        # The chart is known: power-chord grooves have no third and recognition finds nothing.
+        bounds = [t for t in known.boundaries_s if t < piece.duration]
+    else:
+        bounds = chords.boundaries(spans)
     tokens = events.encode(piece, bounds)
     raw = labels.raw_features(piece, spans)
+    if known is not None:
+        record["source"] = known.source
+        record["known"] = {"valence": known.valence, "arousal": known.arousal, "mode": known.mode}
+    else:
+        record["source"] = item.kind
+    record["windows"] = _windows(piece, spans, tokens, known)
     group_notes = np.bincount([n.group for n in piece.notes], minlength=len(events.GROUPS))
     record.update(
         status="ok",
@@ -259,6 +281,50 @@ def process_item(item: Item, val_percent: float) -> tuple[np.ndarray | None, dic
         raw=raw.as_dict(),
     )
     return tokens, record
+
+
+def _windows(
+    piece: Piece, spans: list[chords.ChordSpan], tokens: np.ndarray, known: sidecar.Sidecar | None
+) -> list[dict]:
+    """Per-window labels with the token index where each window starts (see module doc)."""
+    steps = events.token_times(tokens)
+
+    def token_at(t: float) -> int:
+        return int(np.searchsorted(steps, round(t / events.STEP_S), side="left"))
+
+    if known is not None:
+        return [
+            {
+                "token": token_at(w.start_s),
+                "start_s": w.start_s,
+                "valence": w.valence,
+                "arousal": w.arousal,
+                "mode": w.mode,
+            }
+            for w in known.windows
+            if w.start_s < piece.duration
+        ]
+    edges = labels.window_edges(piece)
+    feats = labels.window_features(piece, spans, edges)
+    return [
+        {"token": token_at(t), "start_s": round(float(t), 3), "raw": f.as_dict()}
+        for t, f in zip(edges[:-1], feats, strict=True)
+    ]
+
+
+def mix_weights(pieces: Sequence[dict], max_share: dict[str, float]) -> np.ndarray:
+    """Sampling weights (sum 1) proportional to tokens, with each capped source (e.g.
+    {"mma": 0.7}) scaled down to at most its share of the total; grooves are loops, so the
+    MMA songs should not drown the real music (docs/corpus.md)."""
+    tokens = np.array([p["n_tokens"] for p in pieces], dtype=float)
+    weights = tokens / tokens.sum()
+    for source, cap in max_share.items():
+        mine = np.array([p.get("source") == source for p in pieces])
+        share = weights[mine].sum()
+        if 0 < share < 1 and share > cap:
+            weights[mine] *= cap / share
+            weights[~mine] *= (1 - cap) / (1 - share)
+    return weights / weights.sum()
 
 
 def _digest(items: Sequence[Item], val_percent: float) -> str:
@@ -397,10 +463,29 @@ class Corpus:
                 if rec["status"] == "ok":
                     raw = _raw(rec)
                     rec["shard"] = index
-                    rec["valence"] = self.scaler.valence(raw)
-                    rec["arousal"] = self.scaler.arousal(raw)
+                    known = rec.get("known")
+                    rec["valence"] = known["valence"] if known else self.scaler.valence(raw)
+                    rec["arousal"] = known["arousal"] if known else self.scaler.arousal(raw)
+                    windows = rec.get("windows") or []
+                    rec["window_tokens"] = np.array([w["token"] for w in windows], dtype=int)
+                    rec["window_labels"] = [self._window_labels(w) for w in windows]
                     self.pieces.append(rec)
         self._maps: dict[int, np.ndarray] = {}
+
+    def _window_labels(self, window: dict) -> tuple[float, float]:
+        if "raw" in window:
+            raw = labels.RawFeatures(**window["raw"])
+            return self.scaler.valence(raw), self.scaler.arousal(raw)
+        return float(window["valence"]), float(window["arousal"])
+
+    def labels_at(self, piece: dict, token: int) -> tuple[float, float]:
+        """(valence, arousal) of the window that token index `token` of `piece` falls in;
+        the piece's own labels when it has no windows (corpora built before version 2)."""
+        starts = piece.get("window_tokens")
+        if starts is None or len(starts) == 0:
+            return float(piece["valence"]), float(piece["arousal"])
+        i = max(int(np.searchsorted(starts, token, side="right")) - 1, 0)
+        return piece["window_labels"][i]
 
     def split(self, name: str) -> list[dict]:
         return [p for p in self.pieces if p["split"] == name]
@@ -451,12 +536,17 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes to use"
     )
     p.add_argument("--shard-size", type=int, default=32, help="files per shard")
+    mma_corpus.configure_parser(p)
     p.add_argument(
         "--val-percent", type=float, default=5.0, help="share of pieces held out for validation"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "build_mma", None) is not None:
+        if args.build_corpus is not mma_corpus.BUILD_MMA_MARKER:
+            raise EmsyncError("give either --build-mma OUT or --build-corpus SRC..., not both")
+        return mma_corpus.run(args)
     if not args.build_corpus:
         raise EmsyncError("nothing to do: give --build-corpus SRC... --out DIR")
     if args.out is None:

@@ -13,9 +13,11 @@ Arousal is note density per active instrument group (note onsets per second per 
 drums included) and mean velocity (when a corpus has no velocity variation that feature is
 constant, gets zero spread and is left out).
 
-Raw features are per piece; `LabelScaler` is fitted on a corpus: each feature is clipped to
-[Q1 - 1.5 IQR, Q3 + 1.5 IQR] and mapped linearly onto [-1, 1], then the features of an axis
-are averaged. Limits are in emsync_core/weights/MODEL_CARD.md.
+Raw features are per piece and per window (`window_features`: 8 bars, or 16 s without a bar
+grid), so a training window can carry the mood of its own part of the piece. `LabelScaler`
+is fitted on a corpus: each feature is clipped to [Q1 - 1.5 IQR, Q3 + 1.5 IQR] and mapped
+linearly onto [-1, 1], then the features of an axis are averaged. Limits are in
+emsync_core/weights/MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .chords import ChordSpan
-from .events import DRUMS, Piece
+from .events import DRUMS, Note, Piece
 from .harmony import NOTE_NAMES
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
@@ -89,6 +91,43 @@ def raw_features(piece: Piece, spans: Sequence[ChordSpan]) -> RawFeatures:
         velocity=velocity,
         key=key,
     )
+
+
+WINDOW_BARS = 8
+WINDOW_FALLBACK_S = 16.0
+
+
+def window_edges(piece: Piece, bars: int = WINDOW_BARS) -> np.ndarray:
+    """Window start times plus the end: every `bars` downbeats, or every 16 s without bars."""
+    end = piece.duration
+    downbeats = np.asarray(piece.downbeats, dtype=float)
+    if downbeats.size >= 2:
+        starts = downbeats[::bars].copy()  # a view would move the piece's first downbeat
+        starts[0] = 0.0
+    else:
+        starts = np.arange(0.0, max(end, 1e-9), WINDOW_FALLBACK_S)
+    return np.append(starts[starts < end], end) if end > 0 else np.zeros(1)
+
+
+def window_features(
+    piece: Piece, spans: Sequence[ChordSpan], edges: np.ndarray
+) -> list[RawFeatures]:
+    """Raw features of each window [edges[i], edges[i+1]): notes starting in it (clipped to
+    its end) and the chord time inside it, on the same scales as the piece's features."""
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        notes = [
+            Note(n.group, n.pitch, n.start - lo, min(n.end, hi) - lo, n.velocity)
+            for n in piece.notes
+            if lo <= n.start < hi
+        ]
+        inside = [
+            ChordSpan(max(s.start, lo) - lo, min(s.end, hi) - lo, s.root, s.quality, s.bass, 1)
+            for s in spans
+            if s.end > lo and s.start < hi
+        ]
+        out.append(raw_features(Piece(notes), inside))
+    return out
 
 
 @dataclass(frozen=True)
