@@ -112,8 +112,16 @@ class CutRule:
     """Decoding state that the constraint needs: the time cursor, what sounds, and the phase
     at a cut ("free", "need_chord", "need_notes")."""
 
-    def __init__(self, boundaries: Boundaries, end: int, constrained: bool, masks: Masks) -> None:
+    def __init__(
+        self,
+        boundaries: Boundaries,
+        end: int,
+        constrained: bool,
+        masks: Masks,
+        note_cap: bool = False,
+    ) -> None:
         self.boundaries = boundaries
+        self.note_cap = note_cap  # end notes at MAX_NOTE_STEPS in the tokens (`due_note_off`)
         self.end = end
         self.constrained = constrained
         self.masks = masks
@@ -162,7 +170,18 @@ class CutRule:
         limit = self.end
         if self.constrained:
             limit = min(limit, self.boundaries.next_hard(self.now, self.end))
+        if self.note_cap and self.sounding:  # stop where the oldest note reaches the cap
+            limit = min(limit, min(self.sounding.values()) + MAX_NOTE_STEPS)
         return events.shift_token(min(token - SHIFT_BASE + 1, limit - self.now))
+
+    def due_note_off(self) -> int | None:
+        """With `note_cap`: the NOTE_OFF of a note that has sounded `MAX_NOTE_STEPS` (the
+        MIDI ends it there, `events.to_midi`), to be written before anything is sampled;
+        else None. `clamp` makes time stop at that step, so the OFF lands on it exactly."""
+        if not self.note_cap:
+            return None
+        due = [(s, key) for key, s in self.sounding.items() if s + MAX_NOTE_STEPS <= self.now]
+        return events.note_off(*min(due)[1]) if due else None
 
     def observe(self, token: int) -> bool:
         """Take `token` into the state; True when it moved time."""

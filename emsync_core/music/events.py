@@ -432,3 +432,16 @@ def augment(
     bars = [int(round(s * stretch)) for s in decoded.bars]
     chords = [int(round(s * stretch)) for s in decoded.chords]
     return serialize(sorted(notes), bars, chords)
+
+
+def cap_notes(tokens: Sequence[int] | np.ndarray, max_steps: int = MAX_NOTE_STEPS) -> np.ndarray:
+    """The same tokens with every note ended after `max_steps` by a NOTE_OFF, as `to_midi`
+    ends it in the MIDI: what a model trained on this reads is what the listener hears.
+
+    Decoded and serialized again (`decode_events`, `serialize`), with the same tolerance: a
+    NOTE_OFF whose NOTE_ON is not in `tokens` is dropped, and notes still sounding at the end
+    end there.
+    """
+    decoded = decode_events(tokens)
+    notes = [(g, p, s, min(e, s + max_steps)) for g, p, s, e in decoded.notes]
+    return serialize(notes, decoded.bars, decoded.chords)

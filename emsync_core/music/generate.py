@@ -28,8 +28,15 @@ through (step of cut, cut seconds) anchors, so chords at cuts start exactly on t
 every other time moves by under 4 ms. Two cuts on one step share one chord.
 
 Context. The cache holds as many tokens as the model was trained on (`model.context`). When
-it is full, the last 3/4 of it is re-encoded and decoding goes on (learned absolute positions
-cannot be shifted in place).
+it is full, a learned-position model re-encodes the last 3/4 of it (absolute positions cannot
+be shifted in place); a rotary-position model slides instead (`EmsyncTransformer.slide`): the
+oldest `SLIDE_FRACTION` of the tokens are dropped, the condition positions and the
+instrument-count token kept, and decoding goes on without encoding anything again.
+
+The 8-s note cap. `events.to_midi` ends every note after `MAX_NOTE_STEPS`. For a model trained
+on tokens that say so (`ModelConfig.note_off_at_cap`), decoding says so too: time shifts stop
+at the step where a sounding note reaches the cap, and its NOTE_OFF is written there before
+anything is sampled, so the model reads what the listener hears.
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ from .tempo_fit import set_fitted_beat_grid
 
 TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
+# Of the context a rotary model drops per slide: a slide copies the whole cache once, so
+# dropping a chunk at a time keeps that cost off most steps.
+SLIDE_FRACTION = 0.125
 PROGRESS_STEPS = round(1.0 / STEP_S)  # report progress once per second of music
 
 
@@ -117,6 +127,9 @@ class Decoder:
         self.cache = KVCache(model.config, self.rows, self.device)
         self.capacity = model.context
         self.keep = max(2, int(self.capacity * KEEP_FRACTION))
+        self.slides = model.rotary is not None
+        self.drop = max(1, int(self.capacity * SLIDE_FRACTION))
+        self.front: list[int] = []  # cache positions a slide keeps: conditions, instruments
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
         return torch.tensor([values] * self.rows, dtype=dtype, device=self.device)
@@ -137,6 +150,8 @@ class Decoder:
             tokens = [events.MORE_INSTRUMENTS] + tokens[-(self.keep - 1) :]
             offsets = [offsets[-(self.keep - 1)]] + offsets[-(self.keep - 1) :]
         self.cache.reset()
+        # The condition positions and the instrument-count token (after `<START>`, if any).
+        self.front = [*range(N_COND), N_COND + int(tokens[0] == events.START)]
         nan = float("nan")
         va = torch.tensor([valence, nan][: self.rows], device=self.device)
         ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
@@ -146,13 +161,24 @@ class Decoder:
         return self._guided(logits)
 
     def step(self, token: int, offset: float) -> torch.Tensor | None:
-        """Logits after `token`, or None when the cache is full (the caller re-encodes)."""
+        """Logits after `token`, or None when the cache is full (the caller re-encodes);
+        a rotary model slides instead and never returns None."""
         if self.cache.length + 1 > self.capacity + N_COND:
-            return None
+            if not self.slides:
+                return None
+            self.slide()
         logits = self.model(
             self._t([token], torch.long), self._t([offset], torch.float32), cache=self.cache
         )
         return self._guided(logits)
+
+    def slide(self) -> None:
+        """Drop the oldest `drop` tokens after the front ones (rotary models only)."""
+        length = self.cache.length
+        tail = range(max(len(self.front), length - (self.capacity + N_COND - self.drop)), length)
+        keep = sorted(set(self.front) | set(tail))
+        self.model.slide(self.cache, torch.tensor(keep))
+        self.front = list(range(len(self.front)))
 
 
 @torch.inference_mode()
@@ -187,7 +213,7 @@ def generate(
     hard = sorted({s for s, _ in cuts} | ({0} if constrained else set()))
     soft = sorted({round(t / STEP_S) for t in plan.soft_boundaries_s} - set(hard) - {0, end})
     boundaries = Boundaries(hard, [s for s in soft if 0 < s < end])
-    rule = CutRule(boundaries, end, constrained, masks)
+    rule = CutRule(boundaries, end, constrained, masks, note_cap=model.config.note_off_at_cap)
     scene_starts = [round(s.start_s / STEP_S) for s in plan.scenes]
     # One lean per distinct key: a long timeline has thousands of scenes but few keys.
     leaning = {k: key_bias * key_leaning(masks, k) for k in {s.key for s in plan.scenes}}
@@ -203,11 +229,13 @@ def generate(
     logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
     streak, reported = 0.0, 0
     while rule.now < end:
-        heat = heated(temperature, streak) if repetition_guard else temperature
-        biased = logits + leaning[mood.key] if key_bias else logits
-        token, kept = sample(biased, rule.allowed(), heat, top_p, generator)
-        streak = streak + 1 if kept <= 2 else streak / 2
-        token = rule.clamp(token)
+        token = rule.due_note_off()  # a note at the 8-s cap ends here, in the tokens too
+        if token is None:
+            heat = heated(temperature, streak) if repetition_guard else temperature
+            biased = logits + leaning[mood.key] if key_bias else logits
+            token, kept = sample(biased, rule.allowed(), heat, top_p, generator)
+            streak = streak + 1 if kept <= 2 else streak / 2
+            token = rule.clamp(token)
         moved = rule.observe(token)
         tokens.append(token)
         offsets.append(boundaries.seconds_to_next(rule.now))

@@ -18,6 +18,14 @@ Input layout, as in the paper (Sulun, Viana & Davies, arXiv 2502.10154, sections
   to the input (the paper's `chord_insertion='concat'`). NaN selects a learned null vector
   (boundary dropout). The two condition positions copy the first token's offset.
 
+Positions (`ModelConfig.positions`). "learned" is the paper's absolute table above (the
+shipped weights). "rotary" drops the table, embeds the boundary signal to the full width d,
+and rotates queries and keys by their position (RoPE, Su et al. 2021), so attention depends
+only on distances. That lets decoding slide (`EmsyncTransformer.slide`): when the cache is
+full the oldest tokens are dropped, the condition positions and the instrument-count token
+kept, and the cached keys are rotated back to their new, contiguous positions instead of
+re-encoding everything. Positions thus never exceed the trained window.
+
 Decoding on CPU runs an int8 copy of the blocks (`int8_for_cpu`): at batch 1 the step is a
 chain of small matrix-vector products whose fp32 weights (16 MB) no longer sit in cache, and
 int8 weights make it 1.4-1.6x faster, 1.7-2x with guidance (benchmarks/bench_decode.py).
@@ -57,6 +65,16 @@ class ModelConfig:
     n_head: int = 6
     d_model: int = 384
     dropout: float = 0.1
+    # "learned": absolute position table (the shipped weights); "rotary": RoPE, can slide.
+    positions: str = "learned"
+    # The token stream ends every note at `events.MAX_NOTE_STEPS` with a NOTE_OFF, as the
+    # MIDI does (training windows capped, decoding forces the NOTE_OFF). False for the
+    # shipped weights, which were trained on uncapped tokens.
+    note_off_at_cap: bool = False
+
+    def __post_init__(self) -> None:
+        if self.positions not in ("learned", "rotary"):
+            raise ValueError(f"positions must be 'learned' or 'rotary', not {self.positions!r}")
 
     @property
     def max_tokens(self) -> int:
@@ -161,6 +179,46 @@ class KVCache:
     def reset(self) -> None:
         self.length = 0
 
+    def keep(self, index: torch.Tensor) -> None:
+        """Keep only the positions `index` (ascending), moved to the front in that order."""
+        n = int(index.numel())
+        self.k[:, :, :, :n] = self.k.index_select(3, index)
+        self.v[:, :, :, :n] = self.v.index_select(3, index)
+        self.length = n
+
+
+# ---------------------------------------------------------------------------------------
+# Rotary positions (RoPE), GPT-NeoX layout: the two halves of each head are rotated pairs
+
+
+class Rotary(nn.Module):
+    """cos/sin of position x frequency for every position up to `block_size`."""
+
+    def __init__(self, head_dim: int, block_size: int, base: float = 10000.0) -> None:
+        super().__init__()
+        inv_freq = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+        angles = torch.arange(block_size, dtype=torch.float64)[:, None] * inv_freq[None]
+        # Not persistent: derived from the config, so the weights file stays the same shape.
+        self.register_buffer("inv_freq", inv_freq.float(), persistent=False)
+        self.register_buffer("cos", angles.cos().float(), persistent=False)
+        self.register_buffer("sin", angles.sin().float(), persistent=False)
+
+    def table(self, start: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.cos[start : start + n], self.sin[start : start + n]
+
+    def shift(self, delta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """cos/sin that move keys by `delta` positions (per position, any sign)."""
+        angles = delta.double()[:, None] * self.inv_freq.double()[None]
+        return angles.cos().float(), angles.sin().float()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x (..., T, hd) rotated by angles whose cos/sin are (T, hd/2)."""
+    half = x.shape[-1] // 2
+    a, b = x[..., :half], x[..., half:]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+
 
 # ---------------------------------------------------------------------------------------
 # The network
@@ -176,12 +234,19 @@ class SelfAttention(nn.Module):
         self.dropout = config.dropout
         self.resid_drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        cache: KVCache | None = None,
+        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        if rope is not None:  # keys are cached rotated: a slide re-rotates them (`slide`)
+            q, k = rotate(q, *rope), rotate(k, *rope)
         mask: torch.Tensor | None = None
         causal = T > 1
         if cache is not None:
@@ -230,8 +295,13 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(config.d_model)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), cache)
+    def forward(
+        self,
+        x: torch.Tensor,
+        cache: KVCache | None = None,
+        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), cache, rope)
         return x + self.mlp(self.ln2(x))
 
 
@@ -261,14 +331,20 @@ class EmsyncTransformer(nn.Module):
         self.tok_emb = nn.Embedding(config.vocab_size, d)
         self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
         self.arousal_emb = ScalarEmbedding(d // 2, d)
-        self.pos_emb = nn.Parameter(torch.zeros(config.block_size, d // 2))
-        self.boundary_emb = ScalarEmbedding(d // 4, d // 2)  # paper: 1 -> 128 -> 256
+        self.rotary: Rotary | None = None
+        if config.positions == "rotary":
+            self.rotary = Rotary(d // config.n_head, config.block_size)
+            self.boundary_emb = ScalarEmbedding(d // 2, d)  # the whole width: no table beside it
+        else:
+            self.pos_emb = nn.Parameter(torch.zeros(config.block_size, d // 2))
+            self.boundary_emb = ScalarEmbedding(d // 4, d // 2)  # paper: 1 -> 128 -> 256
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, config.vocab_size, bias=False)
         self.apply(self._init_weights)
-        nn.init.normal_(self.pos_emb, std=0.02)
+        if self.rotary is None:
+            nn.init.normal_(self.pos_emb, std=0.02)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2: residual projections scaled by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * config.n_layer))
@@ -317,16 +393,41 @@ class EmsyncTransformer(nn.Module):
         n = x.shape[1]
         if start + n > self.config.block_size:
             raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")
-        pos = self.pos_emb[start : start + n].unsqueeze(0).expand(B, n, -1)
-        x = x + torch.cat([pos, self.boundary_emb(signal)], dim=-1).to(x.dtype)
+        rope = None
+        if self.rotary is not None:
+            rope = self.rotary.table(start, n)
+            x = x + self.boundary_emb(signal).to(x.dtype)
+        else:
+            pos = self.pos_emb[start : start + n].unsqueeze(0).expand(B, n, -1)
+            x = x + torch.cat([pos, self.boundary_emb(signal)], dim=-1).to(x.dtype)
         x = self.drop(x)
         for block in self.blocks:
-            x = block(x, cache)
+            x = block(x, cache, rope)
         if cache is not None:
             cache.length = start + n
         if start == 0:
             x = x[:, N_COND - 1 :]  # from the arousal position on: each predicts the next token
         return self.head(self.ln_f(x))
+
+    def slide(self, cache: KVCache, keep: torch.Tensor) -> None:
+        """Keep only the cached positions `keep` (ascending indices), moved to positions
+        0..len(keep)-1, their keys rotated by how far they moved. Rotary positions only.
+
+        Exact for the first layer: its keys and values depend only on each token, its
+        boundary offset and (through the rotation) its position. Deeper layers keep what the
+        dropped tokens contributed to the kept ones, as a model decoding the whole piece in
+        one window would (StreamingLLM, Xiao et al. 2023, keeps "sink" tokens the same way:
+        here the condition positions and the instrument-count token).
+        """
+        if self.rotary is None:
+            raise ValueError("only a rotary-position model can slide its cache")
+        keep = keep.to(device=cache.k.device, dtype=torch.long)
+        moved = torch.arange(keep.numel(), device=keep.device) - keep
+        cache.keep(keep)
+        n = keep.numel()
+        cos, sin = self.rotary.shift(moved.cpu())
+        cos, sin = cos.to(cache.k.device), sin.to(cache.k.device)
+        cache.k[:, :, :, :n] = rotate(cache.k[:, :, :, :n], cos, sin)
 
     # -- weights on disk: safetensors + JSON config ---------------------------------------
 
