@@ -1,6 +1,7 @@
 """Training the EMSYNC generator on a built corpus (`corpus.py`), on CPU, one GPU or several.
 
-    emsync train --corpus DIR --out RUN_DIR [--steps N] [--resume]          # CPU or 1 GPU
+    emsync train --corpus DIR --out RUN_DIR [--steps N] [--resume] [--hours H]  # CPU, 1 GPU
+    emsync train --export-subset DIR SUBSET.npz --tokens N   # a token subset to carry along
     torchrun --standalone --nproc_per_node=4 -m emsync_core.music.train \\
         --corpus DIR --out RUN_DIR --steps N                                 # several GPUs
 
@@ -25,21 +26,41 @@ signal for the whole window by its null vector, independently per sample. Valida
 the same weighted loss and the plain per-token cross-entropy (`val_nll`, comparable with the
 unigram baseline printed at the start), on fixed windows without augmentation or dropout.
 
+Labels. The window's valence and arousal are the piece's, unless the corpus labels windows
+of the piece (`piece["window_tokens"]`: token index where each labelled stretch starts,
+ascending; `piece["window_labels"]`: (valence, arousal) of each, as `corpus.Corpus` reads
+them): then the mean over the window's tokens of the labels they fall in (NaN ones fall back
+to the piece's). Corpora without them (built before per-window labels) train as before.
+
+Notes. A model with `note_off_at_cap` trains on windows whose notes end after 8 s
+(`events.cap_notes`), as the MIDI ends them and as decoding then writes them.
+
 Checkpoints (`RUN_DIR/checkpoint/`): model and optimizer tensors as safetensors, step, train
 config, model config and every RNG state as JSON; written to a temporary folder and renamed,
 so an interrupted save leaves the previous checkpoint. `--resume` continues bit-for-bit on
-one process (the same next-step loss). `RUN_DIR/model.safetensors` + `model.json` hold the
-weights with the best validation loss so far, ready for `generate.py`.
+one process (the same losses and weights as a run that never stopped). `RUN_DIR/
+model.safetensors` + `model.json` hold the weights with the best validation loss so far,
+ready for `generate.py`.
+
+Long runs. `--hours H` is a wall-clock budget: the run checkpoints and stops cleanly at the
+first step past it, and so it does on SIGTERM (a scheduler's stop); `--resume` goes on from
+there, as often as needed. Without a terminal (a job's log file) progress comes as one line
+a minute: step, loss, tokens/s, time spent and time left. A GPU run (`scripts/train_gpu.sh`)
+can read its data from a token subset written by `--export-subset` (one compressed `.npz`,
+`subset.SubsetCorpus`) instead of a corpus folder, and its checkpoint continues on CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
@@ -53,8 +74,9 @@ from tqdm import tqdm
 from ..errors import EmsyncError
 from . import events
 from .chords import boundary_offsets
-from .corpus import Corpus, random_augment
+from .corpus import random_augment
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
+from .subset import export_subset, open_corpus
 
 
 @dataclass
@@ -97,7 +119,11 @@ class WindowSampler:
     """Random training windows (tokens, offsets, valence, arousal) from one corpus split."""
 
     def __init__(
-        self, corpus: Corpus, split: str, cfg: TrainConfig, rng: np.random.Generator
+        self,
+        corpus,  # noqa: ANN001 (corpus.Corpus, or subset.SubsetCorpus: the same reading API)
+        split: str,
+        cfg: TrainConfig,
+        rng: np.random.Generator,
     ) -> None:
         self.corpus = corpus
         self.pieces = corpus.split(split)
@@ -122,15 +148,18 @@ class WindowSampler:
                 start = int(bars[-1]) if bars.size else 0
             at_start = start == 0
         prefix = events.sequence_prefix(n_groups, at_start)
+        valence, arousal = window_labels(piece, start, start + cfg.seq_len - len(prefix))
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         if train and cfg.augment:
             chunk = random_augment(chunk, rng).astype(np.int64)
+        if cfg.model.note_off_at_cap:
+            chunk = events.cap_notes(chunk).astype(np.int64)
         # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
         # offset of the window's time 0.
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
         offsets = boundary_offsets(full)
         window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
-        return window, offs, float(piece["valence"]), float(piece["arousal"])
+        return window, offs, valence, arousal
 
     def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
         cfg, rng = self.cfg, self.rng
@@ -152,6 +181,27 @@ class WindowSampler:
             "valence": torch.from_numpy(va[:, 0].copy()),
             "arousal": torch.from_numpy(va[:, 1].copy()),
         }
+
+
+def window_labels(piece: dict, lo: int, hi: int) -> tuple[float, float]:
+    """(valence, arousal) of the piece's tokens [lo, hi): the token-weighted mean of its
+    labelled windows (`window_tokens`, `window_labels`), else the piece's own labels."""
+    fallback = np.array([piece["valence"], piece["arousal"]], dtype=float)
+    starts = piece.get("window_tokens")
+    if starts is None or len(starts) == 0:
+        return float(fallback[0]), float(fallback[1])
+    starts = np.asarray(starts, dtype=np.int64)
+    values = np.asarray(piece["window_labels"], dtype=float).reshape(-1, 2)
+    values = np.where(np.isnan(values), fallback, values)
+    # Window i holds tokens [starts[i], starts[i + 1]); the first also those before it.
+    first = np.concatenate([[0], starts[1:]])
+    last = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
+    overlap = np.clip(np.minimum(last, max(hi, lo + 1)) - np.maximum(first, lo), 0, None)
+    if overlap.sum() <= 0:
+        return float(fallback[0]), float(fallback[1])
+    overlap = overlap.astype(float)
+    mean = (values * overlap[:, None]).sum(axis=0) / overlap.sum()
+    return float(mean[0]), float(mean[1])
 
 
 _NOT_TARGETS = (events.PAD, events.START, events.LESS_INSTRUMENTS, events.MORE_INSTRUMENTS)
@@ -178,7 +228,7 @@ def compute_loss(
     return (ce * w).sum() / w.sum().clamp(min=1e-9), plain
 
 
-def unigram_nll(corpus: Corpus) -> float:
+def unigram_nll(corpus) -> float:  # noqa: ANN001 (a Corpus or a SubsetCorpus)
     """Validation cross-entropy (nats/token) of token frequencies counted on the train split."""
     counts = np.ones(events.VOCAB_SIZE)  # add-one smoothing
     for p in corpus.split("train"):
@@ -192,7 +242,7 @@ def unigram_nll(corpus: Corpus) -> float:
     return total / max(n, 1)
 
 
-def bigram_nll(corpus: Corpus, weight: float = 0.8) -> float:
+def bigram_nll(corpus, weight: float = 0.8) -> float:  # noqa: ANN001
     """Validation cross-entropy (nats/token) of a bigram model interpolated with the unigram.
 
     p(b | a) = weight * count(a, b) / count(a) + (1 - weight) * p(b) (Jelinek-Mercer), so
@@ -339,7 +389,11 @@ def plot_history(history: list[dict], path: Path) -> None:
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, corpus: Corpus, cfg: TrainConfig, device: torch.device, amp
+    model: torch.nn.Module,
+    corpus,  # noqa: ANN001 (a Corpus or a SubsetCorpus)
+    cfg: TrainConfig,
+    device: torch.device,
+    amp,  # noqa: ANN001
 ) -> tuple[float, float]:
     """(weighted loss, plain cross-entropy) on fixed validation windows."""
     sampler = WindowSampler(corpus, "val", cfg, np.random.default_rng(12345))
@@ -355,14 +409,57 @@ def evaluate(
     return float(np.mean(losses)), float(np.mean(nlls))
 
 
+class StopRequest:
+    """Set by SIGTERM (and read once per step): checkpoint, then stop."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous = None
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame) -> None:  # noqa: ANN001
+        self.signal = signum
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _clock(seconds: float) -> str:
+    return str(datetime.timedelta(seconds=round(max(seconds, 0.0))))
+
+
 def train(
     corpus_dir: Path | str,
     out: Path | str,
     cfg: TrainConfig,
     resume: bool = False,
     progress: bool | None = None,
+    hours: float | None = None,
+    log_every_s: float = 60.0,
 ) -> dict:
-    """Train (or resume) into `out`; returns a summary (steps, losses, timings)."""
+    """Train (or resume) into `out`; returns a summary (steps, losses, timings, and
+    `stopped`: "steps", "budget" (`hours` of wall clock spent) or "SIGTERM").
+
+    `corpus_dir` is a corpus folder or a subset `.npz` (`--export-subset`)."""
+    with StopRequest() as stop:
+        return _train(corpus_dir, out, cfg, resume, progress, hours, log_every_s, stop)
+
+
+def _train(
+    corpus_dir: Path | str,
+    out: Path | str,
+    cfg: TrainConfig,
+    resume: bool,
+    progress: bool | None,
+    hours: float | None,
+    log_every_s: float,
+    stop: StopRequest,
+) -> dict:
     out = Path(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -373,6 +470,8 @@ def train(
     device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True  # what autocast leaves in fp32
+        torch.backends.cudnn.allow_tf32 = True
     main = rank == 0
 
     ckpt = out / "checkpoint"
@@ -387,7 +486,7 @@ def train(
     rngs = {
         "train": np.random.default_rng(cfg.seed + rank),
     }
-    corpus = Corpus(corpus_dir)
+    corpus = open_corpus(corpus_dir)
     sampler = WindowSampler(corpus, "train", cfg, rngs["train"])
     model = EmsyncTransformer(cfg.model).to(device)
     optimizer = make_optimizer(model, cfg)
@@ -427,8 +526,11 @@ def train(
         total=cfg.steps, initial=step, disable=not (show and main), file=sys.stderr, desc="train"
     )
     started = time.perf_counter()
+    budget_s = hours * 3600.0 if hours is not None else math.inf
+    first_step, last_log = step, started
     tokens_seen = 0
     last_loss = math.nan
+    stopped = "steps"
     net.train()
     while step < cfg.steps:
         lr = lr_at(step, cfg)
@@ -464,15 +566,47 @@ def train(
                 best = val_loss
                 model.save(out, {"train_config": asdict(cfg), "step": step, "val_loss": val_loss})
             plot_history(history, out / "loss.png")
-        if main and (step % cfg.ckpt_every == 0 or step == cfg.steps):
+        now = time.perf_counter()
+        reason = "SIGTERM" if stop.signal is not None else None
+        if reason is None and now - started >= budget_s:
+            reason = "budget"
+        if world > 1:  # every rank stops at the same step, or the next all-reduce hangs
+            flag = torch.tensor([0 if reason is None else 1 + (reason == "SIGTERM")])
+            flag = flag.to(device)
+            torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+            reason = {0: None, 1: "budget", 2: "SIGTERM"}[int(flag.item())]
+        if main and (step % cfg.ckpt_every == 0 or step == cfg.steps or reason):
             save_checkpoint(ckpt, model, optimizer, step, cfg, rngs, history)
             (out / "log.json").write_text(json.dumps(history))
+        if main and not (show and main) and (now - last_log >= log_every_s or reason):
+            last_log = now
+            spent = now - started
+            per_step = spent / max(step - first_step, 1)
+            left = min((cfg.steps - step) * per_step, budget_s - spent)
+            print(
+                f"step {step}/{cfg.steps} ({100 * step / max(cfg.steps, 1):.1f} %): loss "
+                f"{total:.4f}, lr {lr:.1e}, {tokens_seen * world / max(spent, 1e-9):.0f} "
+                f"tokens/s, {_clock(spent)} spent, {_clock(left)} left",
+                file=sys.stderr,
+                flush=True,
+            )
+        if reason:
+            stopped = reason
+            if main:
+                print(
+                    f"stopped at step {step} ({'SIGTERM' if reason == 'SIGTERM' else 'budget'}): "
+                    f"checkpoint in {ckpt}, continue with --resume",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            break
     bar.close()
     elapsed = time.perf_counter() - started
     if world > 1:
         torch.distributed.destroy_process_group()
     return {
         "step": step,
+        "stopped": stopped,
         "last_loss": last_loss,
         "best_val_loss": best,
         "seconds": elapsed,
@@ -491,10 +625,34 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
     `out=False` when the parser already has `--out` (the corpus builder's, in `emsync train`).
     """
     d = TrainConfig()
-    p.add_argument("--corpus", type=Path, help="a corpus built with --build-corpus")
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        help="a corpus built with --build-corpus, or a subset .npz written by --export-subset",
+    )
     if out:
         p.add_argument("--out", type=Path, help="run folder (checkpoint, weights, log, plot)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
+    p.add_argument(
+        "--hours",
+        type=float,
+        help="wall-clock budget: checkpoint and stop cleanly once it is spent (SIGTERM too); "
+        "--resume continues",
+    )
+    p.add_argument(
+        "--export-subset",
+        nargs=2,
+        type=Path,
+        metavar=("CORPUS", "OUT_NPZ"),
+        help="write a compressed token subset of a built corpus (to carry to a GPU machine: "
+        "--corpus OUT_NPZ trains on it) and exit",
+    )
+    p.add_argument(
+        "--tokens",
+        type=int,
+        default=20_000_000,
+        help="with --export-subset: tokens to take (whole pieces, 5%% of them validation)",
+    )
     p.add_argument(
         "--init",
         type=Path,
@@ -519,14 +677,41 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
     p.add_argument("--heads", type=int, default=d.model.n_head)
     p.add_argument("--d-model", type=int, default=d.model.d_model)
     p.add_argument("--dropout", type=float, default=d.model.dropout)
+    p.add_argument(
+        "--positions",
+        choices=("learned", "rotary"),
+        default=d.model.positions,
+        help="learned absolute positions (the shipped model) or rotary (the context slides)",
+    )
+    p.add_argument(
+        "--note-cap",
+        action="store_true",
+        help="end notes after 8 s in the tokens, as the MIDI does (decoding then forces it)",
+    )
+    p.add_argument(
+        "--block-size", type=int, default=d.model.block_size, help="positions the model has"
+    )
     p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "export_subset", None):
+        source, target = args.export_subset
+        if not (Path(source) / "manifest.json").exists():
+            raise EmsyncError(f"{source} is not a built corpus (no manifest.json)")
+        info = export_subset(source, target, args.tokens, seed=args.seed)
+        print(
+            f"subset: {info['pieces']} pieces, {info['tokens']} tokens "
+            f"({info['val_tokens']} validation), {info['bytes'] / 1e6:.1f} MB -> {target}"
+        )
+        return 0
     if args.corpus is None or args.out is None:
         raise EmsyncError("training needs --corpus DIR (a built corpus) and --out RUN_DIR")
-    if not (Path(args.corpus) / "manifest.json").exists():
+    corpus_path = Path(args.corpus)
+    if not (corpus_path / "manifest.json").exists() and not (
+        corpus_path.is_file() and corpus_path.suffix == ".npz"
+    ):
         raise EmsyncError(f"{args.corpus} is not a built corpus (no manifest.json)")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -547,7 +732,13 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         bf16_cpu=args.bf16_cpu,
         model=ModelConfig(
-            n_layer=args.layers, n_head=args.heads, d_model=args.d_model, dropout=args.dropout
+            n_layer=args.layers,
+            n_head=args.heads,
+            d_model=args.d_model,
+            dropout=args.dropout,
+            block_size=args.block_size,
+            positions=args.positions,
+            note_off_at_cap=args.note_cap,
         ),
     )
     if args.init is not None:
@@ -557,11 +748,12 @@ def run(args: argparse.Namespace) -> int:
         cfg = replace(cfg, init=str(args.init), model=ModelConfig.from_dict(info["config"]))
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
-    summary = train(args.corpus, args.out, cfg, resume=args.resume)
+    summary = train(args.corpus, args.out, cfg, resume=args.resume, hours=args.hours)
     if int(os.environ.get("RANK", "0")) == 0:
         print(
-            f"trained to step {summary['step']}: last loss {summary['last_loss']:.4f}, best val "
-            f"loss {summary['best_val_loss']:.4f}, {summary['tokens_per_s']:.0f} tokens/s, "
+            f"trained to step {summary['step']} ({summary['stopped']}): last loss "
+            f"{summary['last_loss']:.4f}, best val loss {summary['best_val_loss']:.4f}, "
+            f"{summary['tokens_per_s']:.0f} tokens/s, "
             f"{summary['params'] / 1e6:.1f}M parameters -> {args.out}"
         )
     return 0
