@@ -30,8 +30,11 @@ def test_lay_out_harmonic_rhythms_and_transposition():
         assert [c.start_beat for c in chart] == [slot * i for i in range(len(chart))]
         assert sum(c.beats for c in chart) == 32
         assert [c.root for c in chart[:4]] == [0, 7, 9, 5][: len(chart[:4])]
-    # 2 chords per bar is impossible in 3/4: one per bar instead.
+    # 2 chords per bar is impossible in 3/4, and in a 2-beat bar would make 1-beat chords
+    # (no <CHORD> boundary): one per bar instead.
     assert [c.beats for c in progressions.lay_out(AXIS, 3, 2.0, 4)] == [3, 3, 3, 3]
+    assert [c.beats for c in progressions.lay_out(AXIS, 2, 2.0, 4)] == [2, 2, 2, 2]
+    assert [c.beats for c in progressions.lay_out(AXIS, 6, 2.0, 2)] == [3, 3, 3, 3]
     up = progressions.transpose(progressions.lay_out(AXIS, 4, 1.0, 4), 10)
     assert [(c.root, c.quality) for c in up] == [(10, "maj"), (5, "maj"), (7, "min"), (3, "maj")]
     assert [progressions.chart_symbol(c.root, c.quality) for c in up] == ["Bb", "F", "Gm", "Eb"]
@@ -414,6 +417,8 @@ def test_build_mma_cli_routes_through_emsync_train(monkeypatch, tmp_path):
     )
     assert code == 0
     assert seen == {"out": tmp_path, "hours": 2.5, "seed": 9, "workers": 2}
+    assert cli.main(["train", "--build-mma", str(tmp_path), "--mma-hours", "0.5"]) == 0
+    assert seen["hours"] == 0.5
     both = ["train", "--build-mma", str(tmp_path), "--build-corpus", "music21"]
     assert cli.main(both) == 2  # a plain error: one or the other
 

@@ -147,6 +147,7 @@ def plan_song(
         cpb = float(_pick(rng, (1.0, 2.0)))  # a chord per bar or half bar (mma-corpus.md 3)
     else:
         cpb = float(rng.choice([0.5, 1.0, 2.0], p=[0.25, 0.5, 0.25]))
+    cpb = progressions.harmonic_rhythm(beats, cpb)
     tonic = int(rng.integers(12))
     n_body = int(rng.integers(2, 7))
     a = _pick(rng, family.mains)
@@ -604,19 +605,21 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="write an MMA song corpus (.mma, .mid, label .json) into OUT; needs `mma` "
         "(scripts/setup-training.sh). Then tokenise it with --build-corpus OUT",
     )
+    # `emsync train` already has --hours (the training run's wall-clock budget, train.py);
+    # with --build-mma it is read as hours of music. --mma-hours says the same explicitly.
     p.add_argument(
-        "--hours",
+        "--mma-hours",
         type=float,
-        default=1.0,
-        help="with --build-mma: hours of music (--seed seeds it)",
+        help="with --build-mma: hours of music (default: --hours, else 1; --seed seeds it)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.hours <= 0 or args.workers < 1:
+    hours = args.mma_hours or getattr(args, "hours", None) or 1.0
+    if hours <= 0 or args.workers < 1:
         raise EmsyncError("--hours must be > 0 and --workers >= 1")
     seed = int(getattr(args, "seed", 0) or 0)  # `emsync train --seed` (train.configure_parser)
-    m = build_mma(Path(args.build_mma), args.hours, seed, args.workers)
+    m = build_mma(Path(args.build_mma), hours, seed, args.workers)
     print(
         f"mma corpus: {m['songs']} songs, {m['hours']:.2f} h, seed {seed}; rendered "
         f"{m['rendered_now']} now, {len(m['failed'])} failed; {m['build_seconds']:.0f} s -> "

@@ -185,20 +185,27 @@ def functional_chain(rng: np.random.Generator, mode: str, length: int = 8) -> Pr
 # Laying out and transposing
 
 
+def harmonic_rhythm(beats_per_bar: int, chords_per_bar: float) -> float:
+    """2 chords a bar only on an even bar of 4+ beats: halves of a 3/4 or 5/4 bar do not
+    exist, and halves of a 2-beat bar would be 1-beat chords, below `chords.MIN_BEATS`, so no
+    `<CHORD>` boundary at all (seen in the pilot: a 6/8 march in 2)."""
+    if chords_per_bar == 2 and (beats_per_bar % 2 or beats_per_bar < 4):
+        return 1.0
+    return chords_per_bar
+
+
 def lay_out(
     prog: Progression, beats_per_bar: int, chords_per_bar: float, bars: int
 ) -> list[ChartChord]:
     """Repeat `prog` to fill `bars` bars; chords never cross the end.
 
-    `chords_per_bar` is 0.5, 1 or 2; 2 needs an even bar (a 3/4 or 5/4 bar gets 1). A chart
-    with its own rhythm (`prog.beats`) keeps it.
+    `chords_per_bar` is 0.5, 1 or 2 (`harmonic_rhythm` says which is possible). A chart with
+    its own rhythm (`prog.beats`) keeps it.
     """
     if prog.beats is not None:
         slot = 1.0
     else:
-        if chords_per_bar == 2 and beats_per_bar % 2:
-            chords_per_bar = 1
-        slot = beats_per_bar / chords_per_bar
+        slot = beats_per_bar / harmonic_rhythm(beats_per_bar, chords_per_bar)
     total = bars * beats_per_bar
     out: list[ChartChord] = []
     t = 0.0
