@@ -15,7 +15,7 @@ from emsync_core.music.plan import plan_score
 from emsync_core.pipeline import WEIGHTS_DIR
 
 ROTARY = ModelConfig(
-    n_layer=2, n_head=2, d_model=32, block_size=64, dropout=0.0, positions="rotary"
+    n_layer=2, n_head=4, d_model=32, block_size=64, dropout=0.0, positions="rotary"
 )
 
 
@@ -52,7 +52,7 @@ def _slid_and_reencoded(layers: int) -> tuple[torch.Tensor, torch.Tensor]:
     and the last 20 tokens), and of re-encoding exactly those tokens from scratch."""
     torch.manual_seed(0)
     config = ModelConfig(
-        n_layer=layers, n_head=2, d_model=32, block_size=64, dropout=0.0, positions="rotary"
+        n_layer=layers, n_head=4, d_model=32, block_size=64, dropout=0.0, positions="rotary"
     )
     model = EmsyncTransformer(config).eval()
     tokens, offsets, valence, arousal = _inputs(2, 1, 41)
@@ -217,3 +217,28 @@ def test_the_shipped_model_decodes_exactly_as_before(monkeypatch, int8):
     tokens = seen["tokens"]
     digest = hashlib.sha256(str(tokens).encode()).hexdigest()[:16]
     assert (len(tokens), digest) == SHIPPED_HASHES[int8]
+
+
+def test_rotary_attention_matches_a_plain_reference():
+    import torch.nn.functional as F
+
+    from emsync_core.music.model import rotate
+
+    torch.manual_seed(0)
+    model = EmsyncTransformer(ROTARY).eval()
+    attn = model.blocks[0].attn
+    x = torch.randn(2, 7, 32)
+    turns = model.rotary.table(0, 7)
+    with torch.no_grad():
+        fused = attn(x, None, turns)
+        q, k, v = (
+            t.view(2, 7, 4, 8).transpose(1, 2) for t in attn.qkv(x).split(32, dim=2)
+        )  # fmt: skip
+        y = F.scaled_dot_product_attention(rotate(q, turns), rotate(k, turns), v, is_causal=True)
+        reference = attn.proj(y.transpose(1, 2).reshape(2, 7, 32))
+    assert torch.allclose(fused, reference, atol=1e-6)
+    # Distances only: the same queries and keys five positions later attend alike.
+    later = model.rotary.table(5, 7)
+    scores = rotate(q, turns) @ rotate(k, turns).transpose(-1, -2)
+    moved = rotate(q, later) @ rotate(k, later).transpose(-1, -2)
+    assert torch.allclose(scores, moved, atol=1e-5)

@@ -188,36 +188,41 @@ class KVCache:
 
 
 # ---------------------------------------------------------------------------------------
-# Rotary positions (RoPE), GPT-NeoX layout: the two halves of each head are rotated pairs
+# Rotary positions (RoPE): each head's channels, taken in pairs (2i, 2i+1), are a complex
+# number rotated by position x frequency_i (Su et al. 2021; the interleaved layout, so the
+# rotation is one complex multiplication: the cheapest form at batch 1)
 
 
 class Rotary(nn.Module):
-    """cos/sin of position x frequency for every position up to `block_size`."""
+    """The rotation of every position up to `block_size`, as (cos, sin) pairs."""
 
     def __init__(self, head_dim: int, block_size: int, base: float = 10000.0) -> None:
         super().__init__()
         inv_freq = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
-        angles = torch.arange(block_size, dtype=torch.float64)[:, None] * inv_freq[None]
-        # Not persistent: derived from the config, so the weights file stays the same shape.
+        # Real (cos, sin) pairs rather than a complex tensor, which DDP's buffer broadcast and
+        # some backends do not take; not persistent: derived from the config, so the weights
+        # file holds no table.
         self.register_buffer("inv_freq", inv_freq.float(), persistent=False)
-        self.register_buffer("cos", angles.cos().float(), persistent=False)
-        self.register_buffer("sin", angles.sin().float(), persistent=False)
+        self.register_buffer("turns", _turns(torch.arange(block_size), inv_freq), persistent=False)
 
-    def table(self, start: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.cos[start : start + n], self.sin[start : start + n]
+    def table(self, start: int, n: int) -> torch.Tensor:
+        """Complex rotations (n, head_dim / 2) of positions start..start+n-1."""
+        return torch.view_as_complex(self.turns[start : start + n])
 
-    def shift(self, delta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos/sin that move keys by `delta` positions (per position, any sign)."""
-        angles = delta.double()[:, None] * self.inv_freq.double()[None]
-        return angles.cos().float(), angles.sin().float()
+    def shift(self, delta: torch.Tensor) -> torch.Tensor:
+        """Complex rotations that move keys by `delta` positions (one per key, any sign)."""
+        return torch.view_as_complex(_turns(delta, self.inv_freq).to(self.turns.device))
 
 
-def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x (..., T, hd) rotated by angles whose cos/sin are (T, hd/2)."""
-    half = x.shape[-1] // 2
-    a, b = x[..., :half], x[..., half:]
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+def _turns(positions: torch.Tensor, inv_freq: torch.Tensor) -> torch.Tensor:
+    angles = positions.double()[:, None] * inv_freq.double()[None]
+    return torch.stack([angles.cos(), angles.sin()], dim=-1).float()
+
+
+def rotate(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    """x (..., head_dim) rotated by `turns`, complex, broadcastable to (..., head_dim / 2)."""
+    pairs = torch.view_as_complex(x.float().reshape(*x.shape[:-1], -1, 2))
+    return torch.view_as_real(pairs * turns).flatten(-2).to(x.dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -238,15 +243,20 @@ class SelfAttention(nn.Module):
         self,
         x: torch.Tensor,
         cache: KVCache | None = None,
-        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+        rope: torch.Tensor | None = None,
     ) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        if rope is not None:  # keys are cached rotated: a slide re-rotates them (`slide`)
-            q, k = rotate(q, *rope), rotate(k, *rope)
+        if rope is None:
+            q, k, v = self.qkv(x).split(C, dim=2)
+            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        else:
+            # Queries and keys rotated in one multiplication; keys are cached rotated (a
+            # slide re-rotates them: `EmsyncTransformer.slide`).
+            qkv = self.qkv(x).view(B, T, 3, self.n_head, C // self.n_head)
+            q, k = rotate(qkv[:, :, :2], rope[:, None, None]).transpose(1, 3).unbind(2)
+            v = qkv[:, :, 2].transpose(1, 2)
         mask: torch.Tensor | None = None
         causal = T > 1
         if cache is not None:
@@ -299,7 +309,7 @@ class Block(nn.Module):
         self,
         x: torch.Tensor,
         cache: KVCache | None = None,
-        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+        rope: torch.Tensor | None = None,
     ) -> torch.Tensor:
         x = x + self.attn(self.ln1(x), cache, rope)
         return x + self.mlp(self.ln2(x))
@@ -425,9 +435,7 @@ class EmsyncTransformer(nn.Module):
         moved = torch.arange(keep.numel(), device=keep.device) - keep
         cache.keep(keep)
         n = keep.numel()
-        cos, sin = self.rotary.shift(moved.cpu())
-        cos, sin = cos.to(cache.k.device), sin.to(cache.k.device)
-        cache.k[:, :, :, :n] = rotate(cache.k[:, :, :, :n], cos, sin)
+        cache.k[:, :, :, :n] = rotate(cache.k[:, :, :, :n], self.rotary.shift(moved))
 
     # -- weights on disk: safetensors + JSON config ---------------------------------------
 
