@@ -355,7 +355,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .music import corpus as music_corpus
     from .music import train as music_train
 
-    return music_corpus.run(args) if args.build_corpus else music_train.run(args)
+    builds = args.build_corpus or args.build_mma is not None
+    return music_corpus.run(args) if builds else music_train.run(args)
 
 
 def cmd_cuts(args: argparse.Namespace) -> int:

@@ -544,7 +544,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "build_mma", None) is not None:
-        if args.build_corpus is not mma_corpus.BUILD_MMA_MARKER:
+        if args.build_corpus:
             raise EmsyncError("give either --build-mma OUT or --build-corpus SRC..., not both")
         return mma_corpus.run(args)
     if not args.build_corpus:

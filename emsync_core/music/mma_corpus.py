@@ -583,25 +583,11 @@ def build_mma(out: Path, hours: float, seed: int, workers: int = 2, log=None) ->
 # Command line (options added to `emsync train` by corpus.configure_parser)
 
 
-class BuildMmaAction(argparse.Action):
-    """`--build-mma OUT`. cli.cmd_train sends `emsync train` to the corpus builder only when
-    `build_corpus` is set, so this also sets it to an empty marker list; corpus.run checks
-    `build_mma` first."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
-        setattr(namespace, self.dest, Path(values))
-        if not namespace.build_corpus:
-            namespace.build_corpus = BUILD_MMA_MARKER
-
-
-BUILD_MMA_MARKER = ["<build-mma>"]
-
-
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--build-mma",
         metavar="OUT",
-        action=BuildMmaAction,
+        type=Path,
         help="write an MMA song corpus (.mma, .mid, label .json) into OUT; needs `mma` "
         "(scripts/setup-training.sh). Then tokenise it with --build-corpus OUT",
     )
