@@ -390,6 +390,10 @@ def build_corpus(
             for _, did in pool.imap_unordered(build_shard, jobs):
                 built += did
                 bar.update(1)
+            # Leaving the `with` would terminate (SIGTERM) the idle workers, and the CLI's
+            # signal handler would print a traceback for each: let them end on their own.
+            pool.close()
+            pool.join()
     else:
         for job in jobs:
             built += build_shard(job)[1]
