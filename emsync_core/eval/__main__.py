@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     music.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     music.add_argument("--threads", type=int, default=1, help="torch threads (transformer)")
     music.add_argument("--quiet", action="store_true")
+    music.add_argument(
+        "--weights",
+        type=Path,
+        help="a candidate model's folder (model.json + model.safetensors, e.g. a training "
+        "run's): the transformer settings use it, named '<setting>@<folder name>'",
+    )
     report = sub.add_parser("report", help="JSON lines -> docs/music-eval.md tables and figures")
     report.add_argument("rows", type=Path, nargs="*", default=[DEFAULT_OUT])
     report.add_argument("--doc", type=Path, default=Path("docs/music-eval.md"))
@@ -43,7 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [s for s in names if s != "reference" and s not in SETTINGS]
         if unknown:
             parser.error(f"unknown setting(s) {', '.join(unknown)}")
-        n = run(names, args.parts.split(","), args.out, args.sweep_seeds, args.cache, args.quiet)
+        n = run(
+            names,
+            args.parts.split(","),
+            args.out,
+            args.sweep_seeds,
+            args.cache,
+            args.quiet,
+            args.weights,
+        )
         print(f"{n} rows appended to {args.out}")
         return 0
     from .report import write_report

@@ -13,8 +13,9 @@ key bias, re-striking one note for tens of seconds, and it was removed from the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
+from pathlib import Path
 
 from ..music.arranger import arrange
 from ..music.plan import ScorePlan
@@ -29,6 +30,7 @@ class Setting:
     guidance: float = 1.0
     key_bias: float = 0.0
     repetition_guard: bool = True
+    weights: str | None = None  # a candidate model's folder; None: the shipped weights
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,12 +58,19 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+def with_weights(setting: Setting, folder: str) -> Setting:
+    """`setting` run by the model in `folder` (a training run's candidate), under its own
+    name ("transformer-plain@<folder name>") so its rows stand apart from the shipped model's."""
+    name = f"{setting.name}@{Path(folder).name}"
+    return replace(setting, name=name, weights=str(folder))
+
+
 @cache
-def _model():  # noqa: ANN202 (loaded once per process: the int8 copy with it)
+def _model(folder: str | None = None):  # noqa: ANN202 (once per process, the int8 copy with it)
     from ..music.model import EmsyncTransformer
     from ..pipeline import WEIGHTS_DIR
 
-    return EmsyncTransformer.load(WEIGHTS_DIR)
+    return EmsyncTransformer.load(folder or WEIGHTS_DIR)
 
 
 def compose(setting: Setting, plan: ScorePlan, seed: int) -> Score:
@@ -72,7 +81,7 @@ def compose(setting: Setting, plan: ScorePlan, seed: int) -> Score:
 
     return generate(
         plan,
-        _model(),
+        _model(setting.weights),
         seed,
         constrained=setting.constrained,
         guidance=setting.guidance,

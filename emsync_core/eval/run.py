@@ -31,7 +31,7 @@ import pretty_midi
 from ..emotion.mapping import EKMAN6
 from ..music.plan import plan_score
 from . import distance, edits, measures
-from .engines import SETTINGS, Setting, compose
+from .engines import SETTINGS, Setting, compose, with_weights
 from .reference import reference_pieces
 
 LEVELS = (-1.0, -0.5, 0.0, 0.5, 1.0)
@@ -202,9 +202,16 @@ def reference_rows(cache: Path) -> Iterator[dict]:
 
 
 def run(
-    settings: list[str], parts: list[str], out: Path, sweep_seeds: int, cache: Path, quiet: bool
+    settings: list[str],
+    parts: list[str],
+    out: Path,
+    sweep_seeds: int,
+    cache: Path,
+    quiet: bool,
+    weights: Path | None = None,
 ) -> int:
-    """Append rows for every (setting, job) to `out` (JSON lines); skip rows already there."""
+    """Append rows for every (setting, job) to `out` (JSON lines); skip rows already there.
+    `weights`: the transformer settings run a candidate model from that folder."""
     out.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if out.exists():
@@ -212,9 +219,10 @@ def run(
             r = json.loads(line)
             done.add(_row_key(r))
     stamp = {"commit": commit(), "date": datetime.date.today().isoformat(), "machine": machine()}
-    todo = [
-        (SETTINGS[s], j) for s in settings if s != "reference" for j in jobs(parts, sweep_seeds)
-    ]
+    chosen = [SETTINGS[s] for s in settings if s != "reference"]
+    if weights is not None:
+        chosen = [with_weights(s, str(weights)) if s.engine == "transformer" else s for s in chosen]
+    todo = [(s, j) for s in chosen for j in jobs(parts, sweep_seeds)]
     written = 0
     with out.open("a") as f:
         if "reference" in settings and ("reference", "reference") not in {d[:2] for d in done}:
