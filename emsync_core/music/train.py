@@ -578,7 +578,7 @@ def _train(
         if main and (step % cfg.ckpt_every == 0 or step == cfg.steps or reason):
             save_checkpoint(ckpt, model, optimizer, step, cfg, rngs, history)
             (out / "log.json").write_text(json.dumps(history))
-        if main and not (show and main) and (now - last_log >= log_every_s or reason):
+        if main and not show and (now - last_log >= log_every_s or reason):
             last_log = now
             spent = now - started
             per_step = spent / max(step - first_step, 1)
@@ -617,6 +617,8 @@ def _train(
 
 # ---------------------------------------------------------------------------------------
 # Command line
+
+SUBSET_LIMIT_BYTES = 60_000_000  # what a prepared GPU run carries along (issue 15)
 
 
 def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
@@ -703,8 +705,14 @@ def run(args: argparse.Namespace) -> int:
         info = export_subset(source, target, args.tokens, seed=args.seed)
         print(
             f"subset: {info['pieces']} pieces, {info['tokens']} tokens "
-            f"({info['val_tokens']} validation), {info['bytes'] / 1e6:.1f} MB -> {target}"
+            f"({info['val_tokens']} validation), {info['bytes'] / 1e6:.2f} MB -> {target}"
         )
+        if info["bytes"] > SUBSET_LIMIT_BYTES:
+            print(
+                f"note: over {SUBSET_LIMIT_BYTES / 1e6:.0f} MB, more than a GPU run can carry; "
+                "ask for fewer --tokens",
+                file=sys.stderr,
+            )
         return 0
     if args.corpus is None or args.out is None:
         raise EmsyncError("training needs --corpus DIR (a built corpus) and --out RUN_DIR")
