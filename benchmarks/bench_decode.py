@@ -8,6 +8,14 @@ included), so the int8/float32 ratio of a round is taken under the same machine 
 every round, then the median tokens/s per variant and the median ratio, and appends them with
 machine and date to benchmarks/results/decode.md. Quality of the int8 copy:
 `benchmarks/eval_val_loss.py --int8`.
+
+Sizes: `--compare 4x256,6x320,6x384,8x384` measures untrained models of those sizes (layers x
+d_model, 64-wide heads; speed does not depend on the weights' values) at a 1,024-token
+context, learned against rotary positions and float32 against int8, each measurement twice
+(`--repeats`) with the better run kept, since the machine is shared. A run decodes
+`--tokens` (1,500) tokens from the prefix, so the full context is crossed once: learned
+positions re-encode there, rotary ones slide. Prints tokens/s and the float32 safetensors
+size per config and appends the table, with the load average, to benchmarks/results/decode.md.
 """
 
 from __future__ import annotations
@@ -18,13 +26,14 @@ import os
 import platform
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from emsync_core.music import events
 from emsync_core.music.generate import Decoder, sample
-from emsync_core.music.model import EmsyncTransformer
+from emsync_core.music.model import EmsyncTransformer, ModelConfig
 
 RESULTS = Path(__file__).parent / "results" / "decode.md"
 VARIANTS = [(False, 1.0), (True, 1.0), (False, 3.0), (True, 3.0)]  # (int8, guidance)
@@ -69,13 +78,116 @@ def label(int8: bool, guidance: float) -> str:
     return f"{'int8' if int8 else 'float32'}, {rows}"
 
 
+CONTEXT = 1024  # event tokens the compared models attend to (issue 15: at least 1,024)
+
+
+@dataclass(frozen=True)
+class Variant:
+    layers: int
+    d_model: int
+    positions: str
+    int8: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.layers}x{self.d_model} {self.positions} {'int8' if self.int8 else 'fp32'}"
+
+
+def model_of(layers: int, d_model: int, positions: str) -> EmsyncTransformer:
+    """An untrained model of that size, decoding with a `CONTEXT`-token context."""
+    torch.manual_seed(0)
+    config = ModelConfig(
+        n_layer=layers, n_head=d_model // 64, d_model=d_model, positions=positions, dropout=0.0
+    )
+    model = EmsyncTransformer(config).eval()
+    model.context = CONTEXT
+    return model
+
+
+def compare(args: argparse.Namespace) -> None:
+    sizes = [tuple(int(x) for x in c.split("x")) for c in args.compare.split(",")]
+    variants = [
+        Variant(layers, d, positions, int8)
+        for layers, d in sizes
+        for positions in ("learned", "rotary")
+        for int8 in (True, False)
+    ]
+    loads = [os.getloadavg()[0]]
+    best: dict[Variant, float] = {}
+    megabytes: dict[tuple[int, int], float] = {}
+    started = time.perf_counter()
+    for v in variants:
+        model = model_of(v.layers, v.d_model, v.positions)
+        megabytes[(v.layers, v.d_model)] = model.n_params() * 4 / 1e6  # float32 safetensors
+        runs = [
+            tokens_per_second(model, n_tokens=args.tokens, runs=1, int8=v.int8)
+            for _ in range(args.repeats)
+        ]
+        best[v] = max(runs)
+        loads.append(os.getloadavg()[0])
+        print(
+            f"{v.name}: {' / '.join(f'{r:.0f}' for r in runs)} tokens/s "
+            f"({model.n_params() / 1e6:.1f}M parameters, load {loads[-1]:.2f})",
+            flush=True,
+        )
+    rows = []
+    for layers, d in sizes:
+        cells = [
+            f"{best[Variant(layers, d, pos, q)]:.0f}"
+            for pos in ("learned", "rotary")
+            for q in (True, False)
+        ]
+        n = model_of(layers, d, "rotary").n_params()
+        rows.append(
+            f"| {layers} x {d} ({d // 64} heads) | {n / 1e6:.1f}M | "
+            f"{megabytes[(layers, d)]:.1f} | " + " | ".join(cells) + " |"
+        )
+    table = "\n".join(
+        [
+            "| layers x d_model | parameters (rotary) | MB (fp32 safetensors) | learned int8 "
+            "| learned fp32 "
+            "| rotary int8 | rotary fp32 |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            *rows,
+        ]
+    )
+    load = (
+        f"1-minute load average {min(loads):.2f}-{max(loads):.2f} "
+        f"(median {statistics.median(loads):.2f}), {time.perf_counter() - started:.0f} s"
+    )
+    print(f"\n{table}\n({load})")
+    if args.no_save:
+        return
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
+    command = (
+        f"benchmarks/bench_decode.py --compare {args.compare} --threads {args.threads} "
+        f"--tokens {args.tokens} --repeats {args.repeats}"
+    )
+    with RESULTS.open("a", encoding="utf-8") as f:
+        f.write(
+            f"\n## {datetime.date.today().isoformat()} — model sizes, {machine}, "
+            f"torch {torch.__version__}\n"
+        )
+        f.write(
+            f"\n`{command}`: tokens/s at batch 1 (better of {args.repeats} runs of "
+            f"{args.tokens} tokens, {CONTEXT}-token context; {load}):\n\n{table}\n"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--compare", help="sizes to compare, e.g. 4x256,6x384 (layers x d)")
+    parser.add_argument("--tokens", type=int, default=1500, help="tokens per --compare run")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per --compare variant")
+    parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.compare:
+        compare(args)
+        return
     model = EmsyncTransformer.load(args.weights)
     rates: dict[tuple[bool, float], list[float]] = {v: [] for v in VARIANTS}
     load_before = os.getloadavg()[0]

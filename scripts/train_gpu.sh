@@ -44,10 +44,11 @@ else:
 print(f"torch {torch.__version__}")
 PY
 
-# 6 x 320, 5 heads, rotary, 1,024-token context: the largest size decoding 300+ tokens/s at
-# batch 1 on 2 cores in 33 MB (benchmarks/results/decode.md). Batch 32 x 1,025 tokens.
+# 4 x 384, 6 heads, rotary, 1,024-token context: the largest size measured decoding 300+
+# tokens/s at batch 1 with a margin on the loaded 2-core machine, 33 MB of float32 weights
+# (benchmarks/results/decode.md; 4 x 320 is the faster fallback). Batch 32 x 1,025 tokens.
 PYTHONUNBUFFERED=1 "$PY" -m emsync_core.music.train \
     --corpus "$SUBSET" --out "$RUN" "${RESUME[@]}" --hours "$HOURS" \
-    --positions rotary --note-cap --layers 6 --heads 5 --d-model 320 --seq-len 1025 \
+    --positions rotary --note-cap --layers 4 --heads 6 --d-model 384 --seq-len 1025 \
     --batch-size 32 --lr 6e-4 --warmup 200 --steps 6000 --eval-every 500 --ckpt-every 500 \
     "$@" 2>&1 | tee -a "$OUT/train.log"
