@@ -74,7 +74,7 @@ from tqdm import tqdm
 from ..errors import EmsyncError
 from . import events
 from .chords import boundary_offsets
-from .corpus import random_augment
+from .corpus import mix_weights, random_augment
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
 
@@ -101,6 +101,9 @@ class TrainConfig:
     seed: int = 0
     bf16_cpu: bool = False  # bf16 autocast on CPU (measured ~1.6x faster training)
     init: str | None = None  # weights folder a new run starts from (fine-tuning, continuing)
+    # Grooves are loops: MMA songs are sampled at most this share of the windows, so the real
+    # music (music21, the user's MIDI) keeps its melodies in the mix (docs/corpus.md).
+    max_mma_share: float = 0.7
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -129,8 +132,7 @@ class WindowSampler:
         self.pieces = corpus.split(split)
         if not self.pieces:
             raise EmsyncError(f"the corpus in {corpus.root} has no '{split}' pieces")
-        lengths = np.array([p["n_tokens"] for p in self.pieces], dtype=float)
-        self.weights = lengths / lengths.sum()
+        self.weights = mix_weights(self.pieces, {"mma": cfg.max_mma_share})
         self.cfg = cfg
         self.rng = rng
 
