@@ -8,24 +8,7 @@ import pytest
 import torch
 
 from emsync_core.music import events, train
-from emsync_core.music.arranger import arrange
-from emsync_core.music.corpus import build_corpus
 from emsync_core.music.model import EmsyncTransformer, ModelConfig
-from emsync_core.music.plan import plan_score
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    """A small corpus made from arranger scores (no music21 parsing: fast)."""
-    folder = tmp_path_factory.mktemp("midi")
-    for i in range(6):
-        plan = plan_score(
-            [(0.0, 5.0 + i % 3), (5.0 + i % 3, 12.0)], [(0.6 - 0.2 * i, 0.3), (-0.4, -0.2)], i
-        )
-        arrange(plan, i).midi.write(str(folder / f"piece{i}.mid"))
-    out = tmp_path_factory.mktemp("corpus")
-    build_corpus([str(folder)], out, workers=1, val_percent=40.0, progress=False)
-    return out
 
 
 def _cfg(**kw) -> train.TrainConfig:
