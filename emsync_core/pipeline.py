@@ -255,27 +255,29 @@ def _check_input(path: Path) -> None:
 
 
 def compose(
-    plan: ScorePlan, options: ScoreOptions, on_progress: Callable[[float], None] | None = None
-) -> Score:
-    """Run the chosen engine on the plan; `on_progress(fraction)` hears how far the
-    transformer has got (the arranger takes milliseconds)."""
-    if options.ensemble not in ENSEMBLES:
-        raise EmsyncError(
-            f"Unknown ensemble '{options.ensemble}': use one of {', '.join(ENSEMBLES)}."
-        )
-    result = engine_score(plan, options, on_progress)
-    apply_ensemble(result.midi, options.ensemble)
-    return result
-
-
-def engine_score(
     plan: ScorePlan,
     options: ScoreOptions,
     on_progress: Callable[[float], None] | None = None,
     context: Context | None = None,
 ) -> Score:
-    """The chosen engine's music for `plan`, in its own instruments (`compose` adds the
-    ensemble); `context` when `plan` is an excerpt of a longer score (a re-rolled scene)."""
+    """Run the chosen engine on the plan and voice it for the ensemble; `on_progress(fraction)`
+    hears how far the transformer has got (the arranger takes milliseconds). `context` when
+    `plan` is an excerpt of a longer score (a re-rolled scene)."""
+    if options.ensemble not in ENSEMBLES:
+        raise EmsyncError(
+            f"Unknown ensemble '{options.ensemble}': use one of {', '.join(ENSEMBLES)}."
+        )
+    result = _engine_score(plan, options, on_progress, context)
+    apply_ensemble(result.midi, options.ensemble)
+    return result
+
+
+def _engine_score(
+    plan: ScorePlan,
+    options: ScoreOptions,
+    on_progress: Callable[[float], None] | None,
+    context: Context | None,
+) -> Score:
     if options.engine == "arranger":
         return arrange(plan, options.seed, context)
     if options.engine != "transformer":

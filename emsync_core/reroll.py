@@ -17,6 +17,7 @@ The folder keeps its history in `takes/`: each earlier take's score.mid and repo
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import shutil
@@ -34,7 +35,6 @@ from .emotion.overrides import parse_emotion_spec
 from .errors import EmsyncError
 from .music.alignment import measure_alignment
 from .music.arranger import Context
-from .music.ensemble import apply_ensemble
 from .music.harmony import chord_from_symbol
 from .music.plan import ScorePlan, excerpt, plan_from_json, replan_scene
 from .music.score import (
@@ -51,8 +51,8 @@ from .pipeline import (
     Composed,
     Deliverables,
     ScoreOptions,
+    compose,
     deliver,
-    engine_score,
     new_stages,
 )
 from .timeline import Edit, read_with_timeline
@@ -73,7 +73,8 @@ class Take:
 
     midi: pretty_midi.PrettyMIDI
     chords: tuple[ChordEvent, ...]
-    seed: int  # the seed whose excerpt was kept (the asked-for one unless a seam failed)
+    seed: int | None  # the seed whose excerpt was kept (asked-for unless a seam failed); None
+    # when the scene came back from an earlier take
 
 
 def reroll(
@@ -149,7 +150,7 @@ def _reroll_locked(
                 )
         with stages.stage("generate"):
             if from_take is not None:
-                take = restore(old, old_chords, out_dir, from_take, plan, owners, scene, report)
+                take = restore(old, old_chords, out_dir, from_take, earlier, plan, owners, scene)
             else:
                 take = new_take(old, old_chords, plan, owners, scene, options)
         result = Score(take.midi, take.chords, report["engine"], report["seed"])
@@ -158,7 +159,7 @@ def _reroll_locked(
             "take": number,
             "scene": scene,
             "seed": options.seed if from_take is None else None,
-            "kept_seed": take.seed if from_take is None else None,
+            "kept_seed": take.seed,
             "from_take": from_take,
             "valence": round(moods[scene].valence, 4),
             "arousal": round(moods[scene].arousal, 4),
@@ -224,7 +225,7 @@ def _chords(report: dict) -> list[ChordEvent]:
     starts = [s["start_s"] for s in report["plan"]["sections"]]
     chords = []
     for c in report["chords"]:
-        section = max(i for i, t in enumerate(starts) if t <= c["start_s"] + _ON_CUT_S)
+        section = bisect.bisect_right(starts, c["start_s"] + _ON_CUT_S) - 1
         chords.append(
             ChordEvent(c["start_s"], c["end_s"], c["chord"], c["key"], c["on_boundary"], section)
         )
@@ -282,12 +283,12 @@ def new_take(
     take = None
     for attempt in range(SEAM_TRIES):
         seed = options.seed + 7919 * attempt  # a fixed sequence: the take is reproducible
-        written = engine_score(part, dataclasses.replace(options, seed=seed), context=context)
-        apply_ensemble(written.midi, options.ensemble)
+        written = compose(part, dataclasses.replace(options, seed=seed), context=context)
         moved = _moved_chords(written.chords, start, first)
-        take = _spliced(old, old_chords, written.midi, moved, plan, (start, end), written.engine)
-        take = Take(take.midi, take.chords, seed)
-        if all(a.new_harmony for a in measure_alignment(take.midi, seams)):
+        span = (start, end)
+        midi, chords = _spliced(old, old_chords, written.midi, moved, plan, span, options.engine)
+        take = Take(midi, chords, seed)
+        if all(a.new_harmony for a in measure_alignment(midi, seams)):
             break
     assert take is not None
     return take
@@ -298,27 +299,32 @@ def restore(
     old_chords: list[ChordEvent],
     out_dir: Path,
     number: int,
+    earlier: dict,
     plan: ScorePlan,
     owners: list[int],
     scene: int,
-    report: dict,
 ) -> Take:
-    """Scene `scene` as it was in take `number`, spliced into `old` (the score of `report`)."""
+    """Scene `scene` as it was in take `number` (whose report is `earlier`), spliced into
+    `old`."""
     first, stop = _sections_of(owners, scene)
     start, end = plan.scenes[first].start_s, plan.scenes[stop - 1].end_s
-    earlier = read_take(out_dir, number)
     earlier_midi = load_midi(out_dir / TAKES / f"take-{number}.mid")
     part = _relative(_window(earlier_midi, start, end, keep_inside=True), start)
-    sub = excerpt(plan, first, stop)
-    engine = report["engine"]
+    _planned_grid(part, excerpt(plan, first, stop), earlier["engine"])
+    chords = [c for c in _chords(earlier) if start - _ON_CUT_S <= c.start_s < end - _ON_CUT_S]
+    midi, chords = _spliced(old, old_chords, part, chords, plan, (start, end), earlier["engine"])
+    return Take(midi, chords, None)
+
+
+def _planned_grid(midi: pretty_midi.PrettyMIDI, plan: ScorePlan, engine: str) -> None:
+    """The tempo map the engine gives a score of `plan`: the arranger's planned beats, or,
+    for the transformer, beats fitted to its notes scene by scene."""
     if engine == "transformer":
         from .music.tempo_fit import set_fitted_beat_grid
 
-        set_fitted_beat_grid(part, sub.scenes)
+        set_fitted_beat_grid(midi, plan.scenes)
     else:
-        set_beat_grid(part, [s.end_s for s in sub.scenes], [s.beats for s in sub.scenes])
-    chords = [c for c in _chords(earlier) if start - _ON_CUT_S <= c.start_s < end - _ON_CUT_S]
-    return _spliced(old, old_chords, part, chords, plan, (start, end), engine)
+        set_beat_grid(midi, [s.end_s for s in plan.scenes], [s.beats for s in plan.scenes])
 
 
 def _relative(midi: pretty_midi.PrettyMIDI, origin: float) -> pretty_midi.PrettyMIDI:
@@ -366,7 +372,7 @@ def _spliced(
     plan: ScorePlan,
     span: tuple[float, float],
     engine: str,
-) -> Take:
+) -> tuple[pretty_midi.PrettyMIDI, tuple[ChordEvent, ...]]:
     """`old` outside `span` and `part` (an excerpt that starts at time 0, with its own tempo
     map) inside it, as one MIDI.
 
@@ -413,13 +419,9 @@ def _spliced(
             pretty_midi.TimeSignature(n, d, float(midi.tick_to_time(tick)))
             for tick, n, d in signatures
         ]
-    elif engine == "transformer":  # its tempo map is fitted to its notes, scene by scene
-        from .music.tempo_fit import set_fitted_beat_grid
-
-        set_fitted_beat_grid(midi, plan.scenes)
     else:
-        set_beat_grid(midi, [s.end_s for s in plan.scenes], [s.beats for s in plan.scenes])
-    return Take(midi, chords, -1)
+        _planned_grid(midi, plan, engine)
+    return midi, chords
 
 
 Grid = tuple[list[tuple[int, float]], int, list[tuple[int, int, int]]]
