@@ -264,7 +264,12 @@ def process_item(item: Item, val_percent: float) -> tuple[np.ndarray | None, dic
     raw = labels.raw_features(piece, spans)
     if known is not None:
         record["source"] = known.source
-        record["known"] = {"valence": known.valence, "arousal": known.arousal, "mode": known.mode}
+        record["known"] = {
+            "valence": known.valence,
+            "arousal": known.arousal,
+            "mode": known.mode,
+            "tonic": known.tonic,
+        }
     else:
         record["source"] = item.kind
     record["windows"] = _windows(piece, spans, tokens, known)
@@ -453,6 +458,32 @@ def _raw(rec: dict) -> labels.RawFeatures:
 # Reading a built corpus
 
 
+def _piece_key(rec: dict) -> int:
+    """The piece's key index (`labels.key_index`): the generator's when it wrote one, else
+    the key profile's best match over the whole piece (its tonic under a known mode in
+    corpora built before sidecars kept the tonic)."""
+    known = rec.get("known")
+    detected = labels.parse_key(rec["raw"]["key"])
+    if not known:
+        return detected
+    tonic = known.get("tonic")
+    if tonic is None:
+        tonic = detected % 12 if detected != labels.NULL_KEY else None
+    return labels.NULL_KEY if tonic is None else labels.key_index(int(tonic), known["mode"])
+
+
+def _window_key(rec: dict, window: dict) -> int:
+    """A window's key index: the piece's tonic in the window's known mode, else the key
+    profile's best match over the window; NULL_KEY for a window without notes."""
+    if "raw" not in window:
+        if rec["key"] == labels.NULL_KEY:
+            return labels.NULL_KEY
+        return labels.key_index(rec["key"] % 12, window["mode"])
+    if window["raw"]["density"] <= 0:
+        return labels.NULL_KEY
+    return labels.parse_key(window["raw"]["key"])
+
+
 class Corpus:
     """A built corpus: pieces with labels, tokens read lazily from memory-mapped shards."""
 
@@ -473,6 +504,8 @@ class Corpus:
                     windows = rec.get("windows") or []
                     rec["window_tokens"] = np.array([w["token"] for w in windows], dtype=int)
                     rec["window_labels"] = [self._window_labels(w) for w in windows]
+                    rec["key"] = _piece_key(rec)
+                    rec["window_keys"] = [_window_key(rec, w) for w in windows]
                     self.pieces.append(rec)
         self._maps: dict[int, np.ndarray] = {}
 
@@ -511,11 +544,12 @@ def random_augment(
     rng: np.random.Generator,
     max_transpose: int = 3,
     stretch: tuple[float, float] = (0.9, 1.1),
-) -> np.ndarray:
-    """On-the-fly augmentation for training (paper: `max_transpose=3`)."""
+) -> tuple[np.ndarray, int]:
+    """On-the-fly augmentation for training (paper: `max_transpose=3`): the tokens and the
+    transposition in semitones (the key label moves with it)."""
     shift = int(rng.integers(-max_transpose, max_transpose + 1))
     factor = float(rng.uniform(*stretch))
-    return events.augment(tokens, shift, factor)
+    return events.augment(tokens, shift, factor), shift
 
 
 # ---------------------------------------------------------------------------------------

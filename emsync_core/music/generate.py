@@ -53,7 +53,7 @@ from .chords import classify
 from .cut_rule import SENSITIVITY_STEPS, Boundaries, CutRule, Masks
 from .events import DRUMS, STEP_S
 from .harmony import NOTE_NAMES, Chord, Key
-from .labels import key_correlations
+from .labels import NULL_KEY, key_correlations, key_index
 from .model import N_COND, EmsyncTransformer, KVCache, for_decoding
 from .plan import ScorePlan
 from .score import ChordEvent, Score, add_cut_lyrics
@@ -141,9 +141,15 @@ class Decoder:
         return last[1] + self.guidance * (last[0] - last[1])
 
     def prefill(
-        self, tokens: list[int], offsets: list[float], valence: float, arousal: float
+        self,
+        tokens: list[int],
+        offsets: list[float],
+        valence: float,
+        arousal: float,
+        key: Key | None = None,
     ) -> torch.Tensor:
-        """Encode the tail of `tokens` from scratch under (valence, arousal)."""
+        """Encode the tail of `tokens` from scratch under (valence, arousal), and `key`
+        when the model is conditioned on one (the guidance row goes without)."""
         if len(tokens) > self.keep:
             # A window that does not start at the piece start begins with the instrument-count
             # token only, as training windows do.
@@ -155,8 +161,15 @@ class Decoder:
         nan = float("nan")
         va = torch.tensor([valence, nan][: self.rows], device=self.device)
         ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
+        index = NULL_KEY if key is None else key_index(key.tonic, key.mode)
+        keys = torch.tensor([index, NULL_KEY][: self.rows], device=self.device)
         logits = self.model(
-            self._t(tokens, torch.long), self._t(offsets, torch.float32), va, ar, self.cache
+            self._t(tokens, torch.long),
+            self._t(offsets, torch.float32),
+            va,
+            ar,
+            self.cache,
+            key=keys,
         )
         return self._guided(logits)
 
@@ -226,7 +239,7 @@ def generate(
     offsets = [boundaries.seconds_to_next(0)] * len(tokens)
     scene = scene_at(0)
     mood = plan.scenes[scene]
-    logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
+    logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal, mood.key)
     streak, reported = 0.0, 0
     while rule.now < end:
         token = rule.due_note_off()  # a note at the 8-s cap ends here, in the tokens too
@@ -249,7 +262,7 @@ def generate(
         step_logits = decoder.step(token, offsets[-1]) if new_scene == scene else None
         if step_logits is None:
             scene, mood = new_scene, plan.scenes[new_scene]
-            step_logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal)
+            step_logits = decoder.prefill(tokens, offsets, mood.valence, mood.arousal, mood.key)
         logits = step_logits
     return to_score(plan, tokens, cuts, set(hard) | {0}, end, seed, release_at_cuts=constrained)
 

@@ -29,13 +29,19 @@ import numpy as np
 
 from .chords import ChordSpan
 from .events import DRUMS, Note, Piece
-from .harmony import NOTE_NAMES
+from .harmony import MAJOR_LIKE, NOTE_NAMES
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 BRIGHT = {"maj", "maj7", "dom7", "sus4"}
 DARK = {"min", "min7", "dim", "hdim7"}
+
+# The key condition (`ModelConfig.key_condition`): 0-11 the major keys on C..B, 12-23 the
+# minor ones, NULL_KEY for "unknown / dropped". Valence alone did not carry the mode into a
+# model trained on the mixed corpus (docs/training.md), so the plan's key is told as well.
+N_KEYS = 24
+NULL_KEY = N_KEYS
 
 VALENCE_FEATURES = ("mode", "chord_quality")
 AROUSAL_FEATURES = ("density", "velocity")
@@ -51,6 +57,27 @@ class RawFeatures:
 
     def as_dict(self) -> dict[str, float | str]:
         return asdict(self)
+
+
+def key_index(tonic: int, mode: str) -> int:
+    """The key condition of a tonic and mode; modes other than major and minor go by their
+    third (mixolydian with major, dorian with minor)."""
+    return tonic % 12 + (0 if mode in MAJOR_LIKE else 12)
+
+
+def parse_key(name: str) -> int:
+    """ "A minor" -> its key index; anything else -> NULL_KEY."""
+    parts = name.split()
+    if len(parts) != 2 or parts[0] not in NOTE_NAMES:
+        return NULL_KEY
+    return key_index(NOTE_NAMES.index(parts[0]), parts[1])
+
+
+def transpose_key(index: int, shift: int) -> int:
+    """The key index `shift` semitones up (NULL_KEY stays null)."""
+    if index == NULL_KEY:
+        return index
+    return (index % 12 + shift) % 12 + 12 * (index // 12)
 
 
 def pitch_class_histogram(piece: Piece) -> np.ndarray:

@@ -52,6 +52,7 @@ import torch.nn.functional as F
 
 from ..safetensors_io import read_raw
 from .events import VOCAB_SIZE
+from .labels import N_KEYS, NULL_KEY
 
 MAX_OFFSET_S = 8.0  # paper: `max_seconds_to_chord`
 N_COND = 2  # condition positions: valence, arousal
@@ -71,6 +72,10 @@ class ModelConfig:
     # MIDI does (training windows capped, decoding forces the NOTE_OFF). False for the
     # shipped weights, which were trained on uncapped tokens.
     note_off_at_cap: bool = False
+    # The key (tonic and major/minor, `labels.key_index`) is embedded and added to the
+    # valence position. Valence alone did not carry the mode (docs/training.md); False for
+    # the shipped weights.
+    key_condition: bool = False
 
     def __post_init__(self) -> None:
         if self.positions not in ("learned", "rotary"):
@@ -341,6 +346,7 @@ class EmsyncTransformer(nn.Module):
         self.tok_emb = nn.Embedding(config.vocab_size, d)
         self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
         self.arousal_emb = ScalarEmbedding(d // 2, d)
+        self.key_emb = nn.Embedding(N_KEYS + 1, d) if config.key_condition else None
         self.rotary: Rotary | None = None
         if config.positions == "rotary":
             self.rotary = Rotary(d // config.n_head, config.block_size)
@@ -378,12 +384,14 @@ class EmsyncTransformer(nn.Module):
         valence: torch.Tensor | None = None,
         arousal: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        key: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Next-token logits.
 
         tokens (B, T) int64; offsets (B, T) float: `t_next` in seconds per token (inf: none
         ahead, NaN: dropped). Without a cache, or with an empty one, the two condition
-        positions are prepended (valence, arousal: (B,) floats, NaN = null) and the result is
+        positions are prepended (valence, arousal: (B,) floats, NaN = null; with
+        `key_condition`, key: (B,) key indices, NULL_KEY or None = null) and the result is
         (B, T + 1, V): logits[:, j] predicts x_j. With a filled cache the tokens are appended
         after it and the result is (B, T, V): logits[:, j] predicts the token after x_j.
         """
@@ -395,9 +403,12 @@ class EmsyncTransformer(nn.Module):
         if start == 0:
             if valence is None or arousal is None:
                 raise ValueError("the first chunk needs valence and arousal (NaN for null)")
-            cond = torch.stack(
-                [self.valence_emb(valence.float()), self.arousal_emb(arousal.float())], dim=1
-            )
+            first = self.valence_emb(valence.float())
+            if self.key_emb is not None:
+                if key is None:
+                    key = torch.full((B,), NULL_KEY, dtype=torch.long, device=tokens.device)
+                first = first + self.key_emb(key.long())
+            cond = torch.stack([first, self.arousal_emb(arousal.float())], dim=1)
             x = torch.cat([cond.to(x.dtype), x], dim=1)
             signal = torch.cat([signal[:, :1].expand(B, N_COND), signal], dim=1)
         n = x.shape[1]

@@ -8,7 +8,8 @@ own arranger). The corpus builder (`corpus.process_item`) reads it and then:
 - stores the piece's and each window's valence/arousal/mode, which override the proxy labels
   (`labels.py`) when the corpus is read (`corpus.Corpus`).
 
-Only these fields are read; a generator may write more (key, tempo, groove, chart).
+Only these fields (and `tonic`, the key's pitch class, when present) are read; a generator
+may write more (key name, tempo, groove, chart).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Sidecar:
     arousal: float
     mode: str
     windows: tuple[LabelWindow, ...]
+    tonic: int | None = None  # pitch class of the key's tonic, when the generator knows it
 
 
 def path_for(midi_path: str | Path) -> Path:
@@ -70,4 +72,5 @@ def read(midi_path: str | Path) -> Sidecar | None:
             )
             for w in data.get("windows", [])
         ),
+        tonic=int(data["tonic"]) if data.get("tonic") is not None else None,
     )

@@ -7,8 +7,9 @@ A machine without network access gets the data as one file under the size it can
 (~60 MB: uint16 tokens compress about 2x, so 20 M tokens are ~20 MB). Whole pieces are taken
 in a seeded random order until `tokens` are in, 5 % of them from the validation split, so the
 validation loss stays comparable. Everything training reads from a piece comes along:
-tokens, split, instrument groups, valence/arousal, the per-window labels where the corpus
-has them (`window_tokens`, `window_labels`) and the source (for mixing weights).
+tokens, split, instrument groups, valence/arousal, the key, the per-window labels and keys
+where the corpus has them (`window_tokens`, `window_labels`, `window_keys`) and the source
+(for mixing weights).
 
 `SubsetCorpus` reads it with the API `train.WindowSampler` uses from `corpus.Corpus`
 (`pieces`, `split`, `tokens`), from memory: 20 M tokens are 40 MB.
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import events
+from . import events, labels
 
 VAL_SHARE = 0.05
 FORMAT = "emsync-token-subset/1"
@@ -59,7 +60,7 @@ def export_subset(corpus_dir: Path | str, out: Path | str, tokens: int, seed: in
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     data = np.concatenate([np.asarray(corpus.tokens(p), dtype=np.uint16) for p in chosen])
     group_bits = [sum(1 << events.GROUPS.index(g) for g in p["groups"]) for p in chosen]
-    w_piece, w_token, w_labels = [], [], []
+    w_piece, w_token, w_labels, w_keys = [], [], [], []
     for index, piece in enumerate(chosen):
         starts = piece.get("window_tokens")
         if starts is None or len(starts) == 0:
@@ -67,6 +68,7 @@ def export_subset(corpus_dir: Path | str, out: Path | str, tokens: int, seed: in
         w_piece.extend([index] * len(starts))
         w_token.extend(int(t) for t in starts)
         w_labels.extend(tuple(float(x) for x in v) for v in piece["window_labels"])
+        w_keys.extend(piece.get("window_keys") or [labels.NULL_KEY] * len(starts))
     info = {
         "format": FORMAT,
         "source": str(corpus_dir),
@@ -88,10 +90,12 @@ def export_subset(corpus_dir: Path | str, out: Path | str, tokens: int, seed: in
         groups=np.array(group_bits, dtype=np.int64),
         valence=np.array([p["valence"] for p in chosen], dtype=np.float64),
         arousal=np.array([p["arousal"] for p in chosen], dtype=np.float64),
+        key=np.array([p.get("key", labels.NULL_KEY) for p in chosen], dtype=np.int64),
         source=np.array([str(p.get("source", p.get("kind", ""))) for p in chosen], dtype=str),
         window_piece=np.array(w_piece, dtype=np.int64),
         window_token=np.array(w_token, dtype=np.int64),
         window_labels=np.array(w_labels, dtype=np.float64).reshape(-1, 2),
+        window_keys=np.array(w_keys, dtype=np.int64),
     )
     os.replace(tmp, out)
     info["bytes"] = out.stat().st_size
@@ -120,6 +124,7 @@ class SubsetCorpus:
                     "groups": [g for k, g in enumerate(events.GROUPS) if bits >> k & 1],
                     "valence": float(arrays["valence"][i]),
                     "arousal": float(arrays["arousal"][i]),
+                    "key": int(arrays["key"][i]) if "key" in arrays else labels.NULL_KEY,
                     "source": str(arrays["source"][i]),
                 }
             )
@@ -127,6 +132,8 @@ class SubsetCorpus:
             mine = arrays["window_piece"] == i
             self.pieces[int(i)]["window_tokens"] = arrays["window_token"][mine]
             self.pieces[int(i)]["window_labels"] = [tuple(v) for v in arrays["window_labels"][mine]]
+            if "window_keys" in arrays:
+                self.pieces[int(i)]["window_keys"] = [int(k) for k in arrays["window_keys"][mine]]
 
     def split(self, name: str) -> list[dict]:
         return [p for p in self.pieces if p["split"] == name]

@@ -75,6 +75,7 @@ from ..errors import EmsyncError
 from . import events
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
+from .labels import NULL_KEY, transpose_key
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
 
@@ -136,7 +137,8 @@ class WindowSampler:
         self.cfg = cfg
         self.rng = rng
 
-    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float]:
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+        """(tokens, offsets, valence, arousal, key index) of one random window."""
         cfg, rng = self.cfg, self.rng
         piece = self.pieces[int(rng.choice(len(self.pieces), p=self.weights))]
         tokens = self.corpus.tokens(piece)
@@ -150,10 +152,13 @@ class WindowSampler:
                 start = int(bars[-1]) if bars.size else 0
             at_start = start == 0
         prefix = events.sequence_prefix(n_groups, at_start)
-        valence, arousal = window_labels(piece, start, start + cfg.seq_len - len(prefix))
+        end = start + cfg.seq_len - len(prefix)
+        valence, arousal = window_labels(piece, start, end)
+        key = window_key(piece, start, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         if train and cfg.augment:
-            chunk = random_augment(chunk, rng).astype(np.int64)
+            chunk, shift = random_augment(chunk, rng)
+            chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
         if cfg.model.note_off_at_cap:
             chunk = events.cap_notes(chunk).astype(np.int64)
         # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
@@ -161,7 +166,7 @@ class WindowSampler:
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
         offsets = boundary_offsets(full)
         window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
-        return window, offs, valence, arousal
+        return window, offs, valence, arousal, key
 
     def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
         cfg, rng = self.cfg, self.rng
@@ -169,41 +174,64 @@ class WindowSampler:
         tokens = np.full((batch_size, L), events.PAD, dtype=np.int64)
         offsets = np.full((batch_size, L), np.inf, dtype=np.float32)
         va = np.zeros((batch_size, 2), dtype=np.float32)
+        keys = np.full(batch_size, NULL_KEY, dtype=np.int64)
         for b in range(batch_size):
-            w, o, v, a = self.window(train)
+            w, o, v, a, k = self.window(train)
             tokens[b, : len(w)] = w
             offsets[b, : len(o)] = o
             va[b] = v, a
+            keys[b] = k
         if train and cfg.cond_drop > 0:
             va[rng.random((batch_size, 2)) < cfg.cond_drop] = np.nan
             offsets[rng.random(batch_size) < cfg.cond_drop] = np.nan
+            if cfg.model.key_condition:  # drawn only then, so older runs resume bit for bit
+                keys[rng.random(batch_size) < cfg.cond_drop] = NULL_KEY
         return {
             "tokens": torch.from_numpy(tokens),
             "offsets": torch.from_numpy(offsets),
             "valence": torch.from_numpy(va[:, 0].copy()),
             "arousal": torch.from_numpy(va[:, 1].copy()),
+            "key": torch.from_numpy(keys),
         }
+
+
+def _overlaps(piece: dict, lo: int, hi: int) -> np.ndarray | None:
+    """Tokens of [lo, hi) in each labelled window of the piece (None: no windows, or none
+    overlapping). Window i holds tokens [starts[i], starts[i + 1]); the first also those
+    before it."""
+    starts = piece.get("window_tokens")
+    if starts is None or len(starts) == 0:
+        return None
+    starts = np.asarray(starts, dtype=np.int64)
+    first = np.concatenate([[0], starts[1:]])
+    last = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
+    overlap = np.clip(np.minimum(last, max(hi, lo + 1)) - np.maximum(first, lo), 0, None)
+    return overlap.astype(float) if overlap.sum() > 0 else None
 
 
 def window_labels(piece: dict, lo: int, hi: int) -> tuple[float, float]:
     """(valence, arousal) of the piece's tokens [lo, hi): the token-weighted mean of its
     labelled windows (`window_tokens`, `window_labels`), else the piece's own labels."""
     fallback = np.array([piece["valence"], piece["arousal"]], dtype=float)
-    starts = piece.get("window_tokens")
-    if starts is None or len(starts) == 0:
+    overlap = _overlaps(piece, lo, hi)
+    if overlap is None:
         return float(fallback[0]), float(fallback[1])
-    starts = np.asarray(starts, dtype=np.int64)
     values = np.asarray(piece["window_labels"], dtype=float).reshape(-1, 2)
     values = np.where(np.isnan(values), fallback, values)
-    # Window i holds tokens [starts[i], starts[i + 1]); the first also those before it.
-    first = np.concatenate([[0], starts[1:]])
-    last = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
-    overlap = np.clip(np.minimum(last, max(hi, lo + 1)) - np.maximum(first, lo), 0, None)
-    if overlap.sum() <= 0:
-        return float(fallback[0]), float(fallback[1])
-    overlap = overlap.astype(float)
     mean = (values * overlap[:, None]).sum(axis=0) / overlap.sum()
     return float(mean[0]), float(mean[1])
+
+
+def window_key(piece: dict, lo: int, hi: int) -> int:
+    """The key index of the piece's tokens [lo, hi): the key of the labelled window holding
+    most of them (`window_keys`), else the piece's (`key`); NULL_KEY when unknown."""
+    fallback = int(piece.get("key", NULL_KEY))
+    overlap = _overlaps(piece, lo, hi)
+    keys = piece.get("window_keys")
+    if overlap is None or not keys:
+        return fallback
+    key = int(keys[int(np.argmax(overlap))])
+    return fallback if key == NULL_KEY else key
 
 
 _NOT_TARGETS = (events.PAD, events.START, events.LESS_INSTRUMENTS, events.MORE_INSTRUMENTS)
@@ -223,7 +251,13 @@ def compute_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(weighted loss, plain mean cross-entropy) of a batch; the model sees tokens[:, :-1]."""
     tokens = batch["tokens"]
-    logits = model(tokens[:, :-1], batch["offsets"][:, :-1], batch["valence"], batch["arousal"])
+    logits = model(
+        tokens[:, :-1],
+        batch["offsets"][:, :-1],
+        batch["valence"],
+        batch["arousal"],
+        key=batch.get("key"),
+    )
     ce = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")
     w = target_weights(tokens, chord_weight)
     plain = (ce * (w > 0)).sum() / (w > 0).sum().clamp(min=1)
@@ -500,7 +534,17 @@ def _train(
     elif cfg.init:
         # A new run from saved weights: the optimizer starts afresh (with its warmup), which
         # is how a run continues when only the shipped weights survived.
-        model.load_state_dict(EmsyncTransformer.load(cfg.init).state_dict())
+        # A key condition added to weights trained without one starts from its random
+        # initialisation; nothing else may be missing.
+        source = EmsyncTransformer.load(cfg.init).state_dict()
+        try:
+            missing, unexpected = model.load_state_dict(source, strict=False)
+        except RuntimeError as exc:  # shapes differ
+            raise EmsyncError(f"{cfg.init} does not fit the model: {exc}") from exc
+        if unexpected or [m for m in missing if not m.startswith("key_emb.")]:
+            raise EmsyncError(
+                f"{cfg.init} does not fit the model: missing {missing}, unexpected {unexpected}"
+            )
 
     # Mixed precision: bf16 autocast on CUDA when supported (no loss scaling needed), fp16
     # with a GradScaler otherwise; optional bf16 autocast on CPU.
@@ -693,6 +737,12 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         help="end notes after 8 s in the tokens, as the MIDI does (decoding then forces it)",
     )
     p.add_argument(
+        "--key-condition",
+        action="store_true",
+        help="condition on the key (tonic and major/minor) as well as valence and arousal; "
+        "with --init, adds it to the loaded model",
+    )
+    p.add_argument(
         "--block-size", type=int, default=d.model.block_size, help="positions the model has"
     )
     p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
@@ -749,13 +799,17 @@ def run(args: argparse.Namespace) -> int:
             block_size=args.block_size,
             positions=args.positions,
             note_off_at_cap=args.note_cap,
+            key_condition=args.key_condition,
         ),
     )
     if args.init is not None:
         if not (Path(args.init) / "model.json").exists():
             raise EmsyncError(f"{args.init} holds no model.json: --init needs a weights folder")
         info = json.loads((Path(args.init) / "model.json").read_text())
-        cfg = replace(cfg, init=str(args.init), model=ModelConfig.from_dict(info["config"]))
+        model = ModelConfig.from_dict(info["config"])
+        if args.key_condition:
+            model = replace(model, key_condition=True)
+        cfg = replace(cfg, init=str(args.init), model=model)
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
     summary = train(args.corpus, args.out, cfg, resume=args.resume, hours=args.hours)

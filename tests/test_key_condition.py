@@ -1,0 +1,138 @@
+"""Issue 15: the key condition. Valence alone did not carry the mode into a model trained on
+the mixed corpus, so a model may also be told the key (tonic and major/minor): the labels,
+their transposition with the training augmentation, the model input, `--init` adding it to
+weights trained without it, and decoding with the plan's key."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from emsync_core.music import events, labels, train
+from emsync_core.music.corpus import Corpus
+from emsync_core.music.generate import Decoder, generate
+from emsync_core.music.harmony import Key
+from emsync_core.music.model import EmsyncTransformer, ModelConfig
+from emsync_core.music.plan import plan_score
+from emsync_core.music.subset import SubsetCorpus, export_subset
+
+TINY = dict(n_layer=1, n_head=2, d_model=32, block_size=66, positions="rotary")
+
+
+def test_key_indices():
+    assert labels.key_index(9, "minor") == 21 and labels.key_index(2, "major") == 2
+    assert labels.key_index(7, "mixolydian") == 7 and labels.key_index(2, "dorian") == 14
+    assert labels.parse_key("A minor") == 21 and labels.parse_key("Eb major") == 3
+    assert labels.parse_key("nonsense") == labels.NULL_KEY
+    assert labels.transpose_key(21, 3) == 12  # A minor up 3 -> C minor
+    assert labels.transpose_key(11, 2) == 1  # B major up 2 -> C# major
+    assert labels.transpose_key(labels.NULL_KEY, 2) == labels.NULL_KEY
+
+
+def test_window_key_takes_the_window_holding_most_tokens():
+    piece = {"valence": 0.0, "arousal": 0.0, "key": 0}
+    assert train.window_key(piece, 0, 100) == 0  # no windows: the piece's key
+    piece["window_tokens"] = np.array([0, 100, 200])
+    piece["window_keys"] = [21, 7, labels.NULL_KEY]
+    assert train.window_key(piece, 0, 100) == 21
+    assert train.window_key(piece, 80, 180) == 7  # 80 tokens in the second, 20 in the first
+    assert train.window_key(piece, 210, 300) == 0  # a window without a key: the piece's
+
+
+def test_corpus_keys_are_detected_per_window(corpus_dir):
+    corpus = Corpus(corpus_dir)
+    for piece in corpus.pieces:
+        assert 0 <= piece["key"] < labels.N_KEYS
+        assert len(piece["window_keys"]) == len(piece["window_tokens"])
+        assert all(0 <= k <= labels.NULL_KEY for k in piece["window_keys"])
+
+
+def _first_pitch(tokens) -> int:
+    """Lowest pitch of the first pitched onset."""
+    notes = [n for n in events.decode_events(tokens).notes if n[0] != events.DRUMS]
+    first = min(n[2] for n in notes)
+    return min(n[1] for n in notes if n[2] == first)
+
+
+def test_the_key_label_moves_with_the_transposition(corpus_dir):
+    corpus = Corpus(corpus_dir)
+    cfg = train.TrainConfig(start_prob=1.0, augment=True, seq_len=64)
+    sampler = train.WindowSampler(corpus, "train", cfg, np.random.default_rng(3))
+    piece = sampler.pieces[0]
+    sampler.pieces, sampler.weights = [piece], np.ones(1)
+    piece["window_tokens"], piece["window_keys"] = np.array([0]), [21]  # A minor
+    source = _first_pitch(corpus.tokens(piece)[:192])
+    shifts = set()
+    for _ in range(30):
+        tokens, _, _, _, key = sampler.window(True)
+        shift = _first_pitch(tokens) - source
+        assert key == labels.transpose_key(21, shift)
+        shifts.add(shift)
+    assert len(shifts) >= 4  # the augmentation really moved it
+    sampler.cfg = train.TrainConfig(start_prob=1.0, augment=False, seq_len=64)
+    assert {sampler.window(True)[4] for _ in range(5)} == {21}
+
+
+def test_the_model_hears_the_key_and_null_is_the_default():
+    torch.manual_seed(0)
+    model = EmsyncTransformer(ModelConfig(**TINY, key_condition=True)).eval()
+    tokens = torch.tensor([[events.START, events.MORE_INSTRUMENTS, events.BAR]])
+    offsets = torch.ones_like(tokens, dtype=torch.float32)
+    v, a = torch.tensor([0.5]), torch.tensor([0.0])
+    c_major = model(tokens, offsets, v, a, key=torch.tensor([0]))
+    a_minor = model(tokens, offsets, v, a, key=torch.tensor([21]))
+    null = model(tokens, offsets, v, a, key=torch.tensor([labels.NULL_KEY]))
+    assert not torch.allclose(c_major, a_minor)
+    assert torch.equal(model(tokens, offsets, v, a), null)
+    plain = EmsyncTransformer(ModelConfig(**TINY)).eval()
+    assert plain.key_emb is None  # the shipped kind: no key, and a key passed is ignored
+    assert torch.equal(
+        plain(tokens, offsets, v, a, key=torch.tensor([0])), plain(tokens, offsets, v, a)
+    )
+
+
+def test_the_decoder_passes_the_plan_key():
+    torch.manual_seed(0)
+    model = EmsyncTransformer(ModelConfig(**TINY, key_condition=True)).eval()
+    tokens, offsets = [events.START, events.MORE_INSTRUMENTS], [1.0, 1.0]
+    d = Decoder(model, int8=False)
+    c = d.prefill(tokens, offsets, 0.5, 0.0, Key(0, "major"))
+    a = d.prefill(tokens, offsets, 0.5, 0.0, Key(9, "minor"))
+    dorian = d.prefill(tokens, offsets, 0.5, 0.0, Key(9, "dorian"))  # minor by its third
+    assert not torch.allclose(c, a) and torch.equal(a, dorian)
+    plan = plan_score([(0.0, 3.0), (3.0, 6.0)], [(0.6, 0.2), (-0.6, -0.2)], 1)
+
+    def notes(score) -> list:
+        return [(n.pitch, n.start) for i in score.midi.instruments for n in i.notes]
+
+    first = notes(generate(plan, model, seed=4, int8=False))
+    assert first and notes(generate(plan, model, seed=4, int8=False)) == first
+
+
+def test_init_adds_a_key_condition_to_weights_trained_without_one(corpus_dir, tmp_path):
+    base = EmsyncTransformer(ModelConfig(**TINY))
+    base.save(tmp_path / "base", {"train_config": {"seq_len": 64}})
+    cfg = train.TrainConfig(
+        steps=2, batch_size=2, seq_len=64, warmup=1, eval_every=2, ckpt_every=2,
+        eval_batches=1, init=str(tmp_path / "base"),
+        model=ModelConfig(**TINY, key_condition=True),
+    )  # fmt: skip
+    train.train(corpus_dir, tmp_path / "run", cfg, progress=False)
+    tuned = EmsyncTransformer.load(tmp_path / "run")
+    assert tuned.config.key_condition and tuned.key_emb is not None
+    info = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert info["config"]["key_condition"] is True
+    # Everything but the new embedding started from the base weights.
+    with pytest.raises(Exception, match="does not fit"):
+        bad = train.TrainConfig(**{**cfg.__dict__, "model": ModelConfig(**{**TINY, "d_model": 64})})
+        train.train(corpus_dir, tmp_path / "bad", bad, progress=False)
+
+
+def test_subsets_keep_the_keys(corpus_dir, tmp_path):
+    corpus = Corpus(corpus_dir)
+    export_subset(corpus_dir, tmp_path / "s.npz", 10**9, seed=1)
+    sub = SubsetCorpus(tmp_path / "s.npz")
+    keys = {corpus.tokens(p).tobytes(): (p["key"], p["window_keys"]) for p in corpus.pieces}
+    for p in sub.pieces:
+        assert (p["key"], p["window_keys"]) == keys[sub.tokens(p).tobytes()]
