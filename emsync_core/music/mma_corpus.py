@@ -10,7 +10,9 @@ A song (`plan_song`, seeded per song so any subset reproduces): one groove famil
 (`progressions.py`), a key, a harmonic rhythm; an optional intro, 2-6 eight-bar sections
 alternating two main variants (A/B), fills at some section ends, an ending on the tonic;
 dynamics per section (`Cresc`/`Decresc`), and in some songs an `Aria` lead line (MMA's
-chord-following melody) in some sections.
+chord-following melody) in some sections. Percussion follows the song's energy
+(`plan_drums`): calm songs mostly leave the groove's DRUM tracks off, middling ones often
+bring the kit in at a later section, energetic ones mostly keep it throughout.
 
 Labels per window (every section is one window), from what was written, not re-detected:
 - valence = 0.5 * (+1 major / -1 minor) + 0.5 * (bright - dark share of the window's chord
@@ -18,7 +20,9 @@ Labels per window (every section is one window), from what was written, not re-d
 - arousal = 0.75 * density term + 0.25 * dynamics term. Density is the variant's measured
   onsets/s/group at 120 bpm scaled by tempo/120, mapped log-linearly from 2.5 (-1) to 12 (+1)
   (about the 5th-95th percentile over families at their tempi); dynamics maps MMA's volume
-  factor (p 0.4 ... f 1.3) linearly onto [-1, 1].
+  factor (p 0.4 ... f 1.3) linearly onto [-1, 1]. A section with its drums off uses the
+  variant's density measured without the drum channel (`Measure.density_pitched`), so the
+  label describes what was rendered.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +65,24 @@ ARIA_SEQUENCES = (
 PAIRED_STYLE_P = 0.7  # chance the progression's style matches the groove family's
 CHAIN_P = 0.2  # chance of a fresh functional chain instead of a stored progression
 
+# Drums follow the energy (docs/corpus.md, "Drums follow the energy"). A song's energy is the
+# time-weighted arousal its body sections would have with the full groove; the chance of each
+# drum plan is interpolated linearly between these anchors (and held outside them):
+# "none" = DRUM tracks off all song, "enters" = off until the loudest later body section, then
+# on to the end, "all" = on throughout (the groove as written). Background music: a calm cue
+# rarely has a kit, a driving one nearly always does, a middling one often builds into it.
+# Anchors: song energy over seed-5 plans is -0.88 / -0.19 / +0.68 (5th / 50th / 95th
+# percentile); -0.5 and +0.3 give 27% and 20% of songs an end's full odds, and this set gave
+# the cleanest calm/aroused split of the anchor sets tried (docs/corpus.md).
+DRUM_ENERGY = (-0.5, -0.1, 0.3)
+DRUM_PLAN_P = {
+    "none": (0.85, 0.30, 0.03),
+    "enters": (0.12, 0.40, 0.12),
+    "all": (0.03, 0.30, 0.85),
+}
+DRUM_STREAM = 1  # the drum draws use their own generator, [seed, index, DRUM_STREAM], so the
+# rest of a song's plan (and its RndSeed) is what it was before drums followed the energy
+
 
 @dataclass(frozen=True)
 class Section:
@@ -72,6 +94,9 @@ class Section:
     dynamics: tuple[str, str]  # volume at the start and at the end (Cresc/Decresc between)
     fill: str | None = None  # fill groove on the last bar
     lead: bool = False  # the Aria track plays
+    # The section renders drum-channel notes: the song lets its DRUM tracks play here and the
+    # groove (or its fill) has some. False writes `AllTracks Drum Off` after its Groove lines.
+    drums: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,7 @@ class SongPlan:
     sections: tuple[Section, ...]
     force_bass: dict[str, tuple[str, ...]]  # groove ref -> tracks re-voiced to AcousticBass
     aria: Aria | None
+    drum_plan: str = "all"  # "none", "enters", "all" (DRUM_PLAN_P) or "no-kit" (no DRUM tracks)
 
     @property
     def bars(self) -> int:
@@ -202,9 +228,12 @@ def plan_song(
             Section(**{**asdict(s), "dynamics": s.dynamics, "lead": i in on})
             for i, s in enumerate(sections)
         ]
+    groove_of = {g.ref: g for g in family.mains + family.intros + family.fills + family.ends}
+    drum_plan, sections = plan_drums(
+        np.random.default_rng([seed, index, DRUM_STREAM]), sections, tempo, family, groove_of
+    )
     chart = _song_chart(prog, beats, cpb, sections, tonic)
     refs = {s.groove for s in sections} | {s.fill for s in sections if s.fill}
-    groove_of = {g.ref: g for g in family.mains + family.intros + family.fills + family.ends}
     force = {r: groove_of[r].force_bass for r in sorted(refs) if groove_of[r].force_bass}
     return SongPlan(
         song_id=f"s{index:06d}",
@@ -220,7 +249,60 @@ def plan_song(
         sections=tuple(sections),
         force_bass=force,
         aria=aria,
+        drum_plan=drum_plan,
     )
+
+
+def song_energy(sections: Sequence[Section], tempo: float) -> float:
+    """Bar-weighted arousal of the body sections as planned (drums in, if the groove has any)."""
+    body = [s for s in sections if s.kind in ("A", "B")]
+    values = [arousal_of(s.density, tempo, s.dynamics) for s in body]
+    return float(np.average(values, weights=[s.bars for s in body]))
+
+
+def drum_plan_p(energy: float) -> dict[str, float]:
+    return {k: float(np.interp(energy, DRUM_ENERGY, v)) for k, v in DRUM_PLAN_P.items()}
+
+
+def plan_drums(
+    rng: np.random.Generator,
+    sections: Sequence[Section],
+    tempo: int,
+    family: Family,
+    groove_of: dict[str, mma_grooves.Groove],
+) -> tuple[str, list[Section]]:
+    """The drum plan and the sections with `drums` and the density of what they render.
+
+    `sections` carry the full groove's density; a section with its drums off gets the density
+    measured without the drum channel. "enters" switches the kit on at the body section (not
+    the first) that would be most aroused, ties to the earliest: the kit comes in where the
+    music builds, and stays to the end."""
+    p = drum_plan_p(song_energy(sections, tempo))
+    plan = str(rng.choice(list(p), p=np.array(list(p.values())) / sum(p.values())))
+    body = [i for i, s in enumerate(sections) if s.kind in ("A", "B")]
+    if plan == "all":
+        first_on = 0
+    elif plan == "enters" and len(body) > 1:
+        later = body[1:]
+        first_on = max(
+            later, key=lambda i: (arousal_of(sections[i].density, tempo, sections[i].dynamics), -i)
+        )
+    else:
+        plan, first_on = "none", len(sections)
+    mean_pitched = float(np.mean([family.density_without_drums(g.ref) for g in family.mains]))
+    kits = [any(groove_of[r].has_drums for r in (s.groove, s.fill) if r) for s in sections]
+    out = []
+    for i, (s, kit) in enumerate(zip(sections, kits, strict=True)):
+        on = i >= first_on and kit
+        density = s.density
+        if not on:
+            density = (
+                family.density_without_drums(s.groove) if s.kind in ("A", "B") else mean_pitched
+            )
+        out.append(replace(s, drums=on, density=density))
+    if not any(kits):
+        plan = "no-kit"  # the family has no DRUM tracks (slowspiritual, hymn, arpeggio44, ...)
+    return plan, out
 
 
 def _song_chart(
@@ -293,11 +375,17 @@ def song_text(plan: SongPlan) -> str:
             " Rtime 5",
             "End",
         ]
+    # MMA keeps a track's Off/On across Groove changes, but a Groove that creates a DRUM track
+    # creates it On: the switch is restated after every Groove line (checked with mma 21.09).
+    # A song whose every section plays its drums is written as before (no switch lines).
+    switch = any(not s.drums for s in plan.sections)
     for s in plan.sections:
+        drums = [f"AllTracks Drum {'On' if s.drums else 'Off'}"] if switch else []
         out.append("")
         out.append(f"// {s.kind}")
         out.append(f"Groove {s.groove}")
         out += [f"{t} Voice AcousticBass" for t in plan.force_bass.get(s.groove, ())]
+        out += drums
         if plan.aria:
             out.append("Aria On" if s.lead else "Aria Off")
         a, b = s.dynamics
@@ -309,6 +397,7 @@ def song_text(plan: SongPlan) -> str:
         if s.fill:
             out.append(f"Groove {s.fill}")
             out += [f"{t} Voice AcousticBass" for t in plan.force_bass.get(s.fill, ())]
+            out += drums
             out += chord_lines(plan, s.start_bar + body, 1)
     return "\n".join(out) + "\n"
 
@@ -352,7 +441,8 @@ def song_labels(plan: SongPlan) -> dict:
                 "end_s": round(hi * spb, 4),
                 "groove": s.groove,
                 "fill": s.fill,
-                "density_120": s.density,
+                "density_120": s.density,  # of what renders: without drums when they are off
+                "drums": s.drums,
                 "dynamics": list(s.dynamics),
                 "lead": s.lead,
                 "mode": plan.mode,
@@ -386,6 +476,8 @@ def song_labels(plan: SongPlan) -> dict:
         "family": plan.family,
         "grooves": sorted({s.groove for s in plan.sections}),
         "lead_voice": plan.aria.voice if plan.aria else None,
+        "drum_plan": plan.drum_plan,
+        "drum_windows": [i for i, w in enumerate(windows) if w["drums"]],
         "progression": {
             "name": plan.progression.name,
             "source": plan.progression.source,
@@ -399,6 +491,22 @@ def song_labels(plan: SongPlan) -> dict:
         "arousal": round(float(np.average([w["arousal"] for w in windows], weights=length)), 4),
         "windows": windows,
     }
+
+
+def rendered_drums(midi, windows: Sequence[dict], margin_s: float = 0.05) -> list[bool]:  # noqa: ANN001
+    """Per window (sidecar `windows`): does the MIDI hold drum notes that the tokens keep?
+
+    Checks a render against its labels, and measures corpora written before the sidecar had
+    `drums`. `margin_s` keeps MMA's timing jitter at a section's edge out of its neighbour."""
+    from . import events
+
+    starts = np.array(
+        [n.start for n in events.piece_from_midi(midi).notes if n.group == events.DRUMS]
+    )
+    return [
+        bool(np.any((starts >= w["start_s"] + margin_s) & (starts < w["end_s"] - margin_s)))
+        for w in windows
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -457,7 +565,11 @@ def load_or_build_inputs(
     version = mma_grooves.mma_version()
     inv_path = out / "grooves.json"
     inventory = json.loads(inv_path.read_text()) if inv_path.exists() else None
-    if inventory is None or inventory.get("mma_version") != version:
+    if (
+        inventory is None
+        or inventory.get("mma_version") != version
+        or inventory.get("format") != mma_grooves.INVENTORY_FORMAT
+    ):
         started = time.perf_counter()
         inventory = mma_grooves.build_inventory(workers, log)
         inv_path.write_text(json.dumps(inventory))

@@ -49,6 +49,10 @@ BASS_VOICES = {
     "SynthBass1", "SynthBass2", "ContraBass", "Tuba", "Timpani",
 }  # fmt: skip
 MEASURE_CHART = ("C", "C", "Am", "Am")
+# The cached inventory's layout: 2 added `Measure.density_pitched` (the density of a groove
+# with its drum tracks switched off, for songs that leave the kit out) and a seeded
+# measurement render; an older cache is measured again.
+INVENTORY_FORMAT = 2
 
 # Typical tempo range and pairing style of a family, from words in its file name (first match
 # wins; library files almost never set a tempo). Ranges from mma-corpus.md section 2.
@@ -107,6 +111,12 @@ class Groove:
         return all(t.kind == "DRUM" for t in self.tracks)
 
     @property
+    def has_drums(self) -> bool:
+        """MMA DRUM tracks render on the drum channel (EMSYNC's DRUMS group); checked against
+        the measurement renders: no curated main groove differs."""
+        return any(t.kind == "DRUM" for t in self.tracks)
+
+    @property
     def force_bass(self) -> tuple[str, ...]:
         """Bass/walk tracks to re-voice: only when no bass track already has a bass voice."""
         low = [t for t in self.tracks if t.kind in ("BASS", "WALK")]
@@ -125,6 +135,9 @@ class Measure:
     medians: dict[str, float] = field(default_factory=dict)  # track name -> median pitch
     track_groups: dict[str, str] = field(default_factory=dict)  # track name -> EMSYNC group
     chord_share: float = 0.0  # share of chord time recognised as the charted chord
+    # The same count without the drum channel: pitched onsets/s per pitched group (what a
+    # section renders when the song switches its DRUM tracks off). None in old caches.
+    density_pitched: float | None = None
 
 
 def role_of(name: str) -> str:
@@ -204,7 +217,10 @@ def library_files(root: Path = LIB_DIR) -> list[tuple[str, str]]:
 
 
 def measure_song(groove: Groove) -> str:
-    lines = ["Tempo 120", f"Groove {groove.ref}"]
+    # A fixed RndSeed: without one, MMA's random skips and velocities differ per run, and two
+    # inventories of the same install kept 900 vs 897 main grooves (borderline registers and
+    # chord shares).
+    lines = ["RndSeed 1", "Tempo 120", f"Groove {groove.ref}"]
     lines += [f"{t} Voice AcousticBass" for t in groove.force_bass]
     return "\n".join(lines + list(MEASURE_CHART)) + "\n"
 
@@ -233,6 +249,8 @@ def measure(groove: Groove) -> Measure | None:
         return None
     seconds = 4 * groove.beats * 0.5
     groups = piece.groups
+    pitched = [n for n in piece.notes if n.group != events.DRUMS]
+    pitched_groups = [g for g in groups if g != events.DRUMS]
     medians, track_groups = {}, {}
     for inst in midi.instruments:
         if inst.is_drum or not inst.notes:
@@ -258,6 +276,7 @@ def measure(groove: Groove) -> Measure | None:
         medians=medians,
         track_groups=track_groups,
         chord_share=round(good / seconds, 3),
+        density_pitched=round(len(pitched) / seconds / max(len(pitched_groups), 1), 3),
     )
 
 
@@ -305,6 +324,16 @@ class Family:
     density: dict[str, float]  # main groove ref -> density at 120 bpm
     tempo: tuple[int, int]
     style: str
+    # main groove ref -> density at 120 bpm with the DRUM tracks off (= `density` for a
+    # groove without drums); empty in hand-made families, see `density_without_drums`.
+    density_pitched: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def has_drums(self) -> bool:
+        return any(g.has_drums for g in self.mains)
+
+    def density_without_drums(self, ref: str) -> float:
+        return self.density_pitched.get(ref, self.density[ref])
 
 
 def curate(
@@ -338,6 +367,11 @@ def curate(
                 density={g.ref: measures[g.ref].density for g in mains},  # type: ignore[union-attr]
                 tempo=tempo,
                 style=style,
+                density_pitched={
+                    g.ref: m.density_pitched
+                    for g in mains
+                    if (m := measures[g.ref]) is not None and m.density_pitched is not None
+                },
             )
         )
     return families, dropped
@@ -384,6 +418,7 @@ def build_inventory(workers: int, log: callable = print) -> dict:  # type: ignor
         pool.join()
     measures = {g.ref: m for g, m in zip(todo, results, strict=True)}
     return {
+        "format": INVENTORY_FORMAT,
         "mma_version": version,
         "grooves": [groove_to_json(g) for g in grooves],
         "measures": {k: (asdict(m) if m else None) for k, m in measures.items()},
