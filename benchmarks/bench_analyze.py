@@ -13,16 +13,25 @@ pictures hold no face. Each run is a fresh Python process (what `emsync analyze`
 start-up); RTF = video seconds / wall seconds of the analysis; peak memory is that process's max
 RSS; its CPU time (user + system, all threads) per video second is given too: it is less
 sensitive to other people's load than wall time, and 2 / (CPU s per video s) bounds the RTF two
-idle cores could reach. Decoding alone is measured too, with and without the deblocking filter
-(the floor). Fidelity of the fast decode: the same analysis with the deblocking filter on; the
-largest change of any scene's valence/arousal and whether the cuts are identical.
+idle cores could reach. Decoding alone is measured too: reference frames only, every frame
+without the deblocking filter, every frame with it (the floors). Three ways of running the
+analysis: the default (non-reference frames skipped outside short runs around samples and
+I-frames, cuts refined by decoding their neighbourhoods: video.frames / video.scenes),
+"every frame" (the previous default: every frame decoded, deblocking skipped) and
+"timeline" (`emsync analyze TIMELINE
+--video CLIP`: the cuts come from an edit, here one cut every 3 s where the clip has them, so
+no cut detection). Fidelity: the default against a full decode (every frame, deblocking on):
+whether the cuts are identical and the largest change of any scene's valence/arousal; the
+same for the timeline input (skipping against every frame).
 
 The load average (`/proc/loadavg`, 1 min) is printed with every figure: the machine is shared,
 and a figure taken under load is slower than the code.
 
 Cuts: random generated videos with known cut times (random looks, pans up to 14 px/frame at
 320 px, similar-looking neighbour shots), precision/recall of the detected cuts within one
-frame, per AdaptiveDetector threshold.
+frame, per AdaptiveDetector threshold. `--cut-bframes` re-encodes each with 3 B-frames in a
+fixed pattern and no I-frame at cuts (so cuts fall on B-frames) and checks that the fast path's
+cuts are identical to a full decode's.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -124,9 +134,17 @@ def camera_clip(
 
 _CHILD = """
 import json, os, sys, time
+from fractions import Fraction
+from functools import partial
 sys.path.insert(0, sys.argv[1])
-from emsync_core.emotion.classify import analyze_video_detailed
-from emsync_core.emotion import face
+from emsync_core.emotion import classify, face
+from emsync_core.emotion.classify import analyze_edit_detailed, analyze_video_detailed
+from emsync_core.timeline.edit import Edit, Scene
+from emsync_core.video import frames, scenes
+mode = sys.argv[5]
+if mode in ("every", "timeline-every"):  # every frame decoded, deblocking skipped
+    classify.analyse_pass = partial(scenes.analyse_pass, skip_nonref=False)
+    frames.collect_sources = partial(frames.collect_sources, skip_nonref=False)
 stats = {}
 if sys.argv[3] == "1":
     orig = face.FaceAnalyzer.results
@@ -136,8 +154,18 @@ if sys.argv[3] == "1":
     face.FaceAnalyzer.results = results
 t = time.perf_counter()
 c0 = os.times()
-duration, scenes = analyze_video_detailed(sys.argv[2], faces=sys.argv[3] == "1",
-                                          fast_decode=sys.argv[4] == "1")
+if mode.startswith("timeline"):  # an edit with a cut every 3 s, where the clip has them
+    info = frames.probe(sys.argv[2])
+    rate = Fraction(round(info.fps))
+    n = round(info.duration_s * info.fps)
+    edges = list(range(0, n, 3 * int(rate))) + [n]
+    shots = tuple(Scene(i, a, b, f"s{i}") for i, (a, b) in enumerate(zip(edges, edges[1:])))
+    edit = Edit("bench", rate, n, tuple(edges[1:-1]), shots)
+    scenes = analyze_edit_detailed(edit, video=sys.argv[2], faces=sys.argv[3] == "1")
+    duration = edit.duration_s
+else:
+    duration, scenes = analyze_video_detailed(sys.argv[2], faces=sys.argv[3] == "1",
+                                              fast_decode=sys.argv[4] == "1")
 wall = time.perf_counter() - t
 c1 = os.times()
 cpu = c1.user - c0.user + c1.system - c0.system
@@ -153,15 +181,20 @@ print(json.dumps({"duration": duration, "wall": wall, "cpu": cpu, "scenes": len(
 """
 
 
-def run_analysis(path: Path, faces: bool, fast: bool = True) -> dict:
-    """`analyze_video_detailed` in a fresh process: wall time, peak RSS, face statistics."""
-    args = [sys.executable, "-c", _CHILD, str(ROOT), str(path), str(int(faces)), str(int(fast))]
+def run_analysis(path: Path, faces: bool, fast: bool = True, mode: str = "default") -> dict:
+    """`analyze_video_detailed` (or, with mode "timeline...", `analyze_edit_detailed`) in a
+    fresh process: wall and CPU time, peak RSS, face statistics, moods, cuts. Modes: "default",
+    "every" (every frame decoded), "timeline", "timeline-every"; `fast=False`: deblocking on
+    and every frame decoded."""
+    args = [sys.executable, "-c", _CHILD, str(ROOT), str(path), str(int(faces)), str(int(fast)),
+            mode]  # fmt: skip
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def decode_only(path: Path, fast: bool) -> tuple[float, float]:
-    """(wall, CPU) seconds to decode every video and audio frame, nothing else."""
+def decode_only(path: Path, fast: bool, refs_only: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds to decode every video and audio frame (`refs_only`: the video's
+    reference frames), nothing else."""
     t = time.perf_counter()
     c0 = os.times()
     with av.open(str(path)) as c:
@@ -169,6 +202,8 @@ def decode_only(path: Path, fast: bool) -> tuple[float, float]:
         vs.thread_type = "AUTO"
         if fast:
             vs.codec_context.options = {"skip_loop_filter": "all"}
+        if refs_only:
+            vs.codec_context.skip_frame = "NONREF"
         for _ in c.decode(vs, *c.streams.audio[:1]):
             pass
     c1 = os.times()
@@ -179,7 +214,8 @@ def decode_only(path: Path, fast: bool) -> tuple[float, float]:
 STAGES = (
     ("decode video + audio (libavcodec)", "~'decode' of 'av.packet.Packet'"),
     ("thumbnails (plane slicing, YCrCb->BGR)", "frames.py:thumbnail"),
-    ("cut detector (AdaptiveDetector)", "scenes.py:__call__"),
+    ("cut detector (content scores of decoded frames)", "scenes.py:__call__"),
+    ("cut refinement (its decoding is in the first row)", "scenes.py:exact_scores"),
     ("colour statistics (2 per second)", "features.py:frame_stats"),
     ("full-resolution luma for faces (+ rotation)", "frames.py:full_gray"),
     ("face detection (Haar, reduced plane)", "face.py:detect_faces"),
@@ -228,13 +264,18 @@ def bench_speed(
     footage: list[bool] = (True, False),
 ) -> list[str]:
     rows = [
-        "| size | faces in footage | Mbit/s | video s | scenes | RTF faces on | RTF --no-faces | "
-        "decode-only RTF (fast / full) | CPU s per video s: faces on / decode only | "
-        "peak RSS MB (faces on) | "
+        "| size | faces in footage | Mbit/s | video s | scenes | RTF faces on: default / every "
+        "frame / timeline | RTF --no-faces | decode-only RTF (refs only / every frame / "
+        "deblocking on) | CPU s per video s, faces on: default / every frame / timeline | "
+        "CPU s per video s, decode only: refs / every frame | peak RSS MB (default, faces on) | "
         "face detections / expression crops / reused | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     print(rows[0], rows[1], sep="\n", flush=True)
+
+    def best(**kw) -> dict:
+        return min((run_analysis(path, **kw) for _ in range(repeats)), key=lambda r: r["wall"])
+
     for size in sizes:
         w, h = SIZES[size]
         secs = seconds if size != "2160" else min(seconds, 10.0)
@@ -245,35 +286,44 @@ def bench_speed(
                 camera_clip(path, w, h, secs, faces, crf=crf)
                 print(f"  (encoded {path.name} in {time.perf_counter() - t:.0f} s)", flush=True)
             loads = [load()]
+            dec_refs, ref_cpu = min(decode_only(path, True, True) for _ in range(repeats))
             dec_fast, dec_cpu = min(decode_only(path, True) for _ in range(repeats))
             dec_full, _ = min(decode_only(path, False) for _ in range(repeats))
-            on = min((run_analysis(path, True) for _ in range(repeats)), key=lambda r: r["wall"])
+            on = best(faces=True)
+            every = best(faces=True, mode="every")
             loads.append(load())
-            off = min((run_analysis(path, False) for _ in range(repeats)), key=lambda r: r["wall"])
+            tl = best(faces=True, mode="timeline")
+            off = best(faces=False)
             loads.append(load())
             d = on["duration"]
             f = on["faces"]
             mbit = path.stat().st_size * 8 / d / 1e6
             rows.append(
                 f"| {w}x{h} | {'yes' if faces else 'no'} | {mbit:.1f} | {d:.1f} | {on['scenes']} | "
-                f"{d / on['wall']:.1f} | {d / off['wall']:.1f} | {d / dec_fast:.1f} / "
-                f"{d / dec_full:.1f} | {on['cpu'] / d:.3f} / {dec_cpu / d:.3f} | "
-                f"{on['rss_mb']:.0f} | "
-                f"{f.get('detections', 0)} / "
+                f"{d / on['wall']:.1f} / {d / every['wall']:.1f} / {d / tl['wall']:.1f} | "
+                f"{d / off['wall']:.1f} | {d / dec_refs:.1f} / {d / dec_fast:.1f} / "
+                f"{d / dec_full:.1f} | {on['cpu'] / d:.3f} / {every['cpu'] / d:.3f} / "
+                f"{tl['cpu'] / d:.3f} | {ref_cpu / d:.3f} / {dec_cpu / d:.3f} | "
+                f"{on['rss_mb']:.0f} | {f.get('detections', 0)} / "
                 f"{f.get('crops', 0)} / {f.get('reused', 0)} | {' '.join(loads)} |"
             )
             print(rows[-1], flush=True)
             if size == "1080" and faces:
                 full = run_analysis(path, True, fast=False)
-                dv = max(abs(a[0] - b[0]) for a, b in zip(on["va"], full["va"], strict=False))
-                da = max(abs(a[1] - b[1]) for a, b in zip(on["va"], full["va"], strict=False))
-                same = on["cuts"] == full["cuts"]
-                print(
-                    f"fast decode vs deblocking on (1080p, faces): cuts identical {same}, "
-                    f"max |dV| {dv:.3f}, max |dA| {da:.3f}, face share {on['face_share']:.2f} "
-                    f"vs {full['face_share']:.2f}",
-                    flush=True,
-                )
+                tl_every = run_analysis(path, True, mode="timeline-every")
+                for label, a, b in (
+                    ("default vs full decode (every frame, deblocking on)", on, full),
+                    ("timeline input: skipping vs every frame", tl, tl_every),
+                ):
+                    pairs = list(zip(a["va"], b["va"], strict=True))
+                    dv = max(abs(x[0] - y[0]) for x, y in pairs)
+                    da = max(abs(x[1] - y[1]) for x, y in pairs)
+                    print(
+                        f"{label} (1080p, faces): cuts identical {a['cuts'] == b['cuts']}, "
+                        f"max |dV| {dv:.3f}, max |dA| {da:.3f}, face share "
+                        f"{a['face_share']:.2f} vs {b['face_share']:.2f}",
+                        flush=True,
+                    )
     return rows
 
 
@@ -305,26 +355,55 @@ def random_segments(rng: np.random.Generator, seconds: float) -> list[Segment]:
     return segs
 
 
-def bench_cuts(n: int, seconds: float, thresholds: list[float], folder: Path) -> list[str]:
+def with_b_frames(src: Path, dst: Path, gop: int = 50) -> None:
+    """Re-encode `src` with 3 B-frames in a fixed pattern (B-pyramid) and no I-frame at cuts
+    (x264 scenecut off), so that cuts fall on B-frames, reference or not."""
+    params = f"bframes=3:b-adapt=0:b-pyramid=normal:scenecut=0:keyint={gop}:min-keyint={gop}"
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ivs = inp.streams.video[0]
+        rate = int(round(float(ivs.average_rate)))
+        vs = out.add_stream("libx264", rate=rate)
+        vs.width, vs.height = ivs.codec_context.width, ivs.codec_context.height
+        vs.pix_fmt = "yuv420p"
+        vs.options = {"preset": "veryfast", "crf": "20", "x264-params": params}
+        for i, frame in enumerate(inp.decode(ivs)):
+            f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), format="yuv420p")
+            f.pts, f.time_base = i, Fraction(1, rate)
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+
+
+def bench_cuts(
+    n: int, seconds: float, thresholds: list[float], folder: Path, bframes: bool = False
+) -> list[str]:
     rng = np.random.default_rng(7)
     clips = []
     for i in range(n):
         path = folder / f"cuts{i}.mp4"
         truth = write_video(path, random_segments(rng, seconds), fps=25, seed=i, gop=50)
+        if bframes:
+            with_b_frames(path, folder / f"cuts{i}b.mp4")
+            path = folder / f"cuts{i}b.mp4"
         clips.append((path, truth))
     rows = [
-        "| threshold | cuts | TP | FP | FN | precision | recall |",
-        "|---|---|---|---|---|---|---|",
+        "| threshold | cuts | TP | FP | FN | precision | recall | identical to full decode |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for th in thresholds:
-        tp = fp = fn = 0
+        tp = fp = fn = same = 0
         for path, truth in clips:
             found = analyse_pass(path, adaptive_threshold=th).cuts
+            same += found == analyse_pass(path, adaptive_threshold=th, fast_decode=False).cuts
             a, b, c = match_cuts(found, truth, tolerance_s=0.041)
             tp, fp, fn = tp + a, fp + b, fn + c
         p = tp / max(tp + fp, 1)
         r = tp / max(tp + fn, 1)
-        rows.append(f"| {th} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {r:.3f} |")
+        rows.append(
+            f"| {th} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {r:.3f} | "
+            f"{same} of {len(clips)} videos |"
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -344,6 +423,11 @@ def main() -> int:
     ap.add_argument("--faces-footage", default="yes,no", help="clips with faces, without, or both")
     ap.add_argument("--cut-videos", type=int, default=8)
     ap.add_argument("--cut-seconds", type=float, default=20.0)
+    ap.add_argument(
+        "--cut-bframes",
+        action="store_true",
+        help="re-encode the cut videos with B-frames and no I-frames at cuts",
+    )
     ap.add_argument("--thresholds", default="1.5,2,2.5,3")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument(
@@ -376,7 +460,7 @@ def main() -> int:
             profile_stages(path)
         ths = [float(x) for x in args.thresholds.split(",")]
         if args.cut_videos:
-            bench_cuts(args.cut_videos, args.cut_seconds, ths, folder)
+            bench_cuts(args.cut_videos, args.cut_seconds, ths, folder, args.cut_bframes)
     return 0
 
 

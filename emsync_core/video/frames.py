@@ -15,6 +15,20 @@ large share of decoding time and only smooths block edges, which the ~160 px thu
 400 px face detection and 64 px face crops do not see (benchmarks/bench_analyze.py measures the
 gain and the change it makes to the moods). `fast_decode=False` turns it back on.
 
+Skipping non-reference frames (`skip_nonref=True`, H.264 and HEVC only): no other frame is
+predicted from a non-reference picture (most B-frames), so libavcodec can leave them undecoded
+(`skip_frame=NONREF`, switched per packet) and the others still decode exactly as before. On
+camera-like H.264 with 3 B-frames that is ~45 % of the frames and ~40 % of the decoding time.
+What the pass keeps is sampled, so it does not need every frame: around each instant a colour
+sample or a face reading is due, a short run of PROBE_FRAMES consecutive frames is decoded in
+full, so samples and faces come from the very frames a full decode would use, and motion (mean
+|dY| between consecutive frames) is measured exactly on those runs (~8 values a second instead
+of every frame: the scene's mean is estimated from a subsample, not approximated from frames
+further apart, whose difference grows with the gap in no fixed way). Frame-exact cuts need
+every frame; `video.scenes.analyse_pass` recovers them by decoding only the neighbourhood of
+each candidate cut in full. Which frames were skipped is read from the NAL headers of each
+packet (`skipped_times`), so `decoded_share` still measures damage, not the skipping.
+
 Damaged media: a packet the decoder rejects is counted and skipped, not fatal; every span
 reports how many frames it should have had and how many were decoded (`decoded_share`), so a
 scene whose mood rests on too few frames can be marked as such.
@@ -25,7 +39,9 @@ picture and sound stay in sync).
 
 from __future__ import annotations
 
+import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -40,6 +56,17 @@ from ..errors import EmsyncError
 
 AUDIO_RATE = 16_000
 SAMPLE_FPS = 2.0
+# Frames decoded in full around each due sample/face reading when non-reference frames are
+# skipped: from one frame before the due time to PROBE_FRAMES - 1 after it (module docstring).
+PROBE_FRAMES = 5
+# ... and around each intra-coded picture, where encoders put scene cuts (x264's scenecut and
+# most hardware encoders start a shot with an I-frame): from INTRA_MARGIN frames before the
+# reference frame shown before it to INTRA_MARGIN after it, what AdaptiveDetector needs to
+# place a cut on the I-frame itself (its window: 2 frames on each side). Packets are read
+# LOOKAHEAD ahead so that the B-frames before an I-frame, which come first in decoding order,
+# are known to be near one.
+INTRA_MARGIN = 2
+LOOKAHEAD = 16
 THUMB_WIDTH = 160
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mxf", ".mts", ".m2ts", ".ts"}
 
@@ -87,13 +114,19 @@ class MediaSamples:
     face_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # face-sampled frames
     faces: list = field(default_factory=list)  # what face_fn reported per face-sampled frame
     decode_errors: int = 0  # packets the decoder rejected in the whole pass
+    # non-reference frames deliberately left undecoded (collect(skip_nonref=True))
+    skipped_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # None: one motion value per frame_times entry. Otherwise the frames `motion` is known for
+    # (those whose previous frame was decoded too; skip_nonref).
+    motion_times: np.ndarray | None = None
 
     @property
     def expected_frames(self) -> float:
         """Frames [start_s, end_s) should hold at the stream's frame rate (only the part inside
-        the file: a span past its end is short media, not damage)."""
+        the file: a span past its end is short media, not damage), less those skipped on
+        purpose."""
         end = min(self.end_s, self.info.duration_s) if self.info.duration_s > 0 else self.end_s
-        return max(0.0, (end - self.start_s) * self.info.fps)
+        return max(0.0, (end - self.start_s) * self.info.fps - len(self.skipped_times))
 
     @property
     def decoded_share(self) -> float:
@@ -106,6 +139,8 @@ class MediaSamples:
     def window(self, t0: float, t1: float) -> MediaSamples:
         """The part of these samples inside [t0, t1), same shape (views, no copies of audio)."""
         fm = (self.frame_times >= t0) & (self.frame_times < t1)
+        mt = self.frame_times if self.motion_times is None else self.motion_times
+        mm = (mt >= t0) & (mt < t1)
         sm = (self.sample_times >= t0) & (self.sample_times < t1)
         a0 = max(0, round((t0 - self.audio_start_s) * self.audio_rate))
         a1 = max(a0, round((t1 - self.audio_start_s) * self.audio_rate))
@@ -116,7 +151,7 @@ class MediaSamples:
             start_s=t0,
             end_s=t1,
             frame_times=self.frame_times[fm],
-            motion=self.motion[fm],
+            motion=self.motion[mm],
             sample_times=self.sample_times[sm],
             samples=[self.samples[i] for i in idx],
             audio=self.audio[a0:a1],
@@ -126,6 +161,10 @@ class MediaSamples:
             face_times=self.face_times[fsel],
             faces=[self.faces[i] for i in np.flatnonzero(fsel)],
             decode_errors=self.decode_errors,
+            skipped_times=self.skipped_times[
+                (self.skipped_times >= t0) & (self.skipped_times < t1)
+            ],
+            motion_times=None if self.motion_times is None else self.motion_times[mm],
         )
 
 
@@ -174,6 +213,99 @@ def _thumb_step(width: int, thumb_width: int) -> int:
     return step + (step % 2)  # even, so chroma planes (half size) slice on the same grid
 
 
+# H.264 nal_unit_type of coded slices (1: non-IDR, 5: IDR); a picture is a reference when any of
+# its slices has nal_ref_idc > 0. HEVC: VCL types 0-31, the even ones up to 14 (TRAIL_N, TSA_N,
+# STSA_N, RADL_N, RASL_N, RSV_VCL_N10/12/14) are sub-layer non-reference pictures.
+_H264_SLICES = (1, 5)
+SKIPPABLE_CODECS = ("h264", "hevc")
+
+
+def nal_length_size(codec: str, extradata: bytes | None) -> int:
+    """Bytes of the NAL length prefix in this stream's packets (MP4/MOV/MKV: avcC / hvcC
+    extradata), or 0 for Annex B start codes (MPEG-TS, raw streams)."""
+    if not extradata or extradata[0] != 1:
+        return 0
+    if codec == "h264" and len(extradata) > 4:
+        return (extradata[4] & 3) + 1
+    if codec == "hevc" and len(extradata) > 21:
+        return (extradata[21] & 3) + 1
+    return 0
+
+
+def _nal_starts(data: bytes, length_size: int) -> Iterator[int]:
+    """Offsets of the NAL unit headers in one packet."""
+    n = len(data)
+    if length_size:
+        i = 0
+        while i + length_size < n:
+            size = int.from_bytes(data[i : i + length_size], "big")
+            i += length_size
+            if size <= 0:
+                return
+            yield i
+            i += size
+        return
+    i = data.find(b"\x00\x00\x01")
+    while 0 <= i < n - 3:
+        yield i + 3
+        i = data.find(b"\x00\x00\x01", i + 3)
+
+
+def _ue(bits: str, pos: int) -> tuple[int, int]:
+    """One Exp-Golomb code from a bit string: (value, next position)."""
+    zeros = 0
+    while pos + zeros < len(bits) and bits[pos + zeros] == "0":
+        zeros += 1
+    end = pos + 2 * zeros + 1
+    if end > len(bits):
+        raise ValueError("truncated Exp-Golomb code")
+    return int(bits[pos + zeros : end], 2) - 1, end
+
+
+def is_intra(data: bytes, codec: str, length_size: int) -> bool:
+    """Whether the picture in this packet is intra-coded: an H.264 IDR or I slice (slice_type
+    read from the slice header), an HEVC IRAP picture (IDR, CRA, BLA)."""
+    for i in _nal_starts(data, length_size):
+        b = data[i]
+        if codec == "h264":
+            kind = b & 0x1F
+            if kind == 5:
+                return True
+            if kind == 1:
+                head = data[i + 1 : i + 9].replace(b"\x00\x00\x03", b"\x00\x00")
+                bits = "".join(f"{x:08b}" for x in head)
+                try:
+                    _, pos = _ue(bits, 0)  # first_mb_in_slice
+                    slice_type, _ = _ue(bits, pos)
+                except ValueError:
+                    return False
+                return slice_type % 5 == 2
+        elif (b >> 1) & 0x3F < 32:
+            return 16 <= (b >> 1) & 0x3F <= 23
+    return False
+
+
+def is_reference(data: bytes, codec: str, length_size: int) -> bool:
+    """Whether the picture in this packet may be a reference for others (True when unsure:
+    counting a skipped frame as expected only makes `decoded_share` more cautious)."""
+    vcl = False
+    for i in _nal_starts(data, length_size):
+        b = data[i]
+        if codec == "h264":
+            kind = b & 0x1F
+            if kind in _H264_SLICES:
+                vcl = True
+                if (b & 0x60) or kind == 5:
+                    return True
+        else:
+            kind = (b >> 1) & 0x3F
+            if kind < 32:
+                vcl = True
+                if kind > 14 or kind % 2:
+                    return True
+    return not vcl
+
+
 def _plane(plane) -> np.ndarray:
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
 
@@ -196,7 +328,7 @@ def thumbnail(frame: av.VideoFrame, step: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Event:
-    kind: str  # "video" or "audio"
+    kind: str  # "video", "audio", "skip" (a non-reference frame left undecoded) or "end"
     t: float
     bgr: np.ndarray | None = None
     luma: np.ndarray | None = None
@@ -226,10 +358,15 @@ def stream_media(
     audio_rate: int = AUDIO_RATE,
     audio: bool = True,
     fast_decode: bool = True,
+    skip_nonref: bool = False,
+    keep: Callable[[float], bool] | None = None,
 ) -> Iterator[_Event]:
     """One demux/decode pass, no seeking: thumbnails of every video frame and mono audio
     chunks inside [start_s, end_s). Stops decoding once both streams are past `end_s`.
-    A packet the decoder rejects is skipped and counted (`_Event.errors`)."""
+    A packet the decoder rejects is skipped and counted (`_Event.errors`).
+    `skip_nonref` (H.264/HEVC; ignored for other codecs): non-reference frames are not decoded
+    unless `keep(t)` says so for their presentation time `t`; each one left out is reported as
+    a "skip" event at `t` instead (module docstring)."""
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
@@ -240,6 +377,33 @@ def stream_media(
         vs.thread_type = "AUTO"
         if fast_decode:
             vs.codec_context.options = {"skip_loop_filter": "all"}
+        codec = vs.codec_context.name
+        length_size = -1  # -1: every frame is decoded
+        if skip_nonref and codec in SKIPPABLE_CODECS:
+            length_size = nal_length_size(codec, vs.codec_context.extradata)
+        skipping = False
+        frame_s = 1.0 / max(info.fps, 1e-6)
+        refs: deque[float] = deque(maxlen=LOOKAHEAD)  # times of reference frames read so far
+        intra: deque[tuple[float, float]] = deque(maxlen=LOOKAHEAD)  # (from, to) around I-frames
+
+        def near_intra(t: float) -> bool:
+            return any(a <= t <= b for a, b in intra)
+
+        def read_ahead(packet) -> None:
+            if length_size < 0 or packet.stream is not vs or not packet.size:
+                return
+            if packet.pts is None:
+                return
+            data = bytes(packet)
+            if not is_reference(data, codec, length_size):
+                return
+            t = float(packet.pts * vs.time_base) - origin
+            if is_intra(data, codec, length_size):
+                before = max((r for r in refs if r < t), default=t)
+                margin = (INTRA_MARGIN + 0.01) * frame_s
+                intra.append((before - margin, t + margin))
+            refs.append(t)
+
         streams = [vs]
         ast = container.streams.audio[0] if (audio and container.streams.audio) else None
         resampler = None
@@ -255,10 +419,27 @@ def stream_media(
         errors = 0
         audio_pos: float | None = None
         try:
-            for packet in container.demux(streams):
+            packets = container.demux(streams)
+            if length_size >= 0:
+                packets = _lookahead(packets, LOOKAHEAD, read_ahead)
+            for packet in packets:
                 if packet.stream is vs:
                     if video_done:
                         continue
+                    if length_size >= 0 and packet.pts is not None and packet.size:
+                        # libavcodec reads skip_frame when the packet is sent (also with frame
+                        # threads), so it can change from one packet to the next.
+                        # A reference frame decodes either way, so only a non-reference one
+                        # decides the setting.
+                        t = float(packet.pts * vs.time_base) - origin
+                        skip = False
+                        if not is_reference(bytes(packet), codec, length_size):
+                            skip = not near_intra(t) and (keep is None or not keep(t))
+                            if skip != skipping:
+                                vs.codec_context.skip_frame = "NONREF" if skip else "DEFAULT"
+                                skipping = skip
+                        if skip and start_s <= t < end:
+                            yield _Event("skip", t, errors=errors)
                     try:
                         decoded = packet.decode()
                     except av.FFmpegError:
@@ -310,6 +491,18 @@ def stream_media(
         yield _Event("end", end if end != float("inf") else 0.0, errors=errors)
 
 
+def _lookahead(packets, depth: int, read: Callable) -> Iterator:
+    """The packets in order, each one yielded once `depth` more have been read (and shown to
+    `read`)."""
+    buf: deque = deque()
+    for packet in packets:
+        read(packet)
+        buf.append(packet)
+        if len(buf) > depth:
+            yield buf.popleft()
+    yield from buf
+
+
 def _audio_chunk(frame, origin: float, pos: float | None, rate: int) -> tuple[np.ndarray, float]:
     data = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
     if pos is None:
@@ -330,9 +523,17 @@ def collect(
     audio_rate: int = AUDIO_RATE,
     face_fn: FaceObserver | None = None,
     fast_decode: bool = True,
+    skip_nonref: bool = False,
 ) -> MediaSamples:
     """Run one pass and keep motion per frame, a sample every 1/sample_fps s, the audio and
     (with `cut_detector(frame_index, bgr) -> [cut frame indices]`) the cut times.
+
+    `skip_nonref=True` decodes, of H.264/HEVC, the reference frames and a run of PROBE_FRAMES
+    frames around each due sample or face reading (module docstring): samples and faces see
+    the frames a full decode would give them; `motion` then holds only the frames whose
+    previous frame was decoded too (`motion_times`); the cut detector sees only the decoded
+    frames (its cuts are not frame-exact: scenes.analyse_pass refines them); the skipped
+    frames' times are kept in `skipped_times`.
 
     `frame_fn(rgb)` reduces each sampled RGB thumbnail (e.g. to colour statistics) so memory
     does not grow with picture size; without it the thumbnails themselves are kept.
@@ -357,17 +558,53 @@ def collect(
     next_face = start_s
     moved = 0.0
     errors = 0
-    stream = stream_media(path, start_s, end_s, thumb_width, audio_rate, fast_decode=fast_decode)
+    skipped: list[float] = []
+    motion_times: list[float] = []
+    last_due = [start_s, start_s]  # the due times of the last sample and face reading
+    frame_s = 1.0 / max(info.fps, 1e-6)
+    face_period = face_fn.period if face_fn is not None else period
+
+    def keep(t: float) -> bool:
+        """Whether a non-reference frame at `t` is in the run around a due sample or face
+        reading: the last one (its run goes on after it was taken) or the next ones. Packets
+        arrive a few frames ahead of the decoded pictures, so the next due times may not have
+        moved on yet: the grid after them counts too."""
+        lo, hi = frame_s * 1.01, frame_s * (PROBE_FRAMES - 1.01)
+        for due, step in ((next_sample, period), (next_face, face_period)):
+            k = max(0, math.floor((t - due + lo) / step))
+            if -lo <= t - (due + k * step) <= hi:
+                return True
+        return any(-lo <= t - due <= hi for due in last_due)
+
+    stream = stream_media(
+        path,
+        start_s,
+        end_s,
+        thumb_width,
+        audio_rate,
+        fast_decode=fast_decode,
+        skip_nonref=skip_nonref,
+        keep=keep if skip_nonref else None,
+    )
     for ev in stream:
         errors = ev.errors or errors
         if ev.kind == "end":
             continue
+        if ev.kind == "skip":
+            skipped.append(ev.t)
+            continue
         if ev.kind == "video":
             index = len(frame_times)
-            frame_times.append(ev.t)
             luma = ev.luma
-            motion.append(0.0 if prev is None else float(cv2.absdiff(luma, prev).mean()) / 255.0)
-            moved = max(moved, motion[-1])
+            diff = 0.0 if prev is None else float(cv2.absdiff(luma, prev).mean()) / 255.0
+            # What a face observer needs is how much the picture changed since its last look.
+            moved = max(moved, diff)
+            if not skip_nonref:
+                motion.append(diff)
+            elif not frame_times or round((ev.t - frame_times[-1]) / frame_s) <= 1:
+                motion.append(diff)  # the previous frame was decoded: an exact value
+                motion_times.append(ev.t)
+            frame_times.append(ev.t)
             prev = luma
             if cut_detector is not None:
                 for k in cut_detector(index, ev.bgr):
@@ -377,10 +614,12 @@ def collect(
                 rgb = cv2.cvtColor(ev.bgr, cv2.COLOR_BGR2RGB)
                 sample_times.append(ev.t)
                 samples.append(frame_fn(rgb) if frame_fn else rgb)
+                last_due[0] = next_sample
                 next_sample = max(next_sample + period, ev.t + period * 0.5)
             if face_fn is not None and ev.t + 1e-6 >= next_face:
                 face_fn.observe(ev.t, lambda f=ev.frame: full_gray(f), moved)
                 moved = 0.0
+                last_due[1] = next_face
                 next_face = max(next_face + face_fn.period, ev.t + face_fn.period * 0.5)
         else:
             chunk = ev.audio
@@ -418,6 +657,8 @@ def collect(
         face_times=np.asarray(face_times, np.float64),
         faces=list(faces),
         decode_errors=errors,
+        skipped_times=np.asarray(sorted(skipped), np.float64),
+        motion_times=np.asarray(motion_times, np.float64) if skip_nonref else None,
     )
 
 
@@ -525,8 +766,11 @@ def collect_sources(
     sample_fps: float = SAMPLE_FPS,
     frame_fn: Callable[[np.ndarray], object] | None = None,
     face_fn: FaceObserver | None = None,
+    skip_nonref: bool = True,
 ) -> list[MediaSamples | None]:
-    """Per-scene samples with one pass per media file over the span its scenes need."""
+    """Per-scene samples with one pass per media file over the span its scenes need. The
+    timeline gives the cuts, so nothing here needs every frame: non-reference frames are not
+    decoded (`skip_nonref`, module docstring)."""
     by_path: dict[str, list[int]] = {}
     for i, src in enumerate(sources):
         if src is not None:
@@ -535,7 +779,15 @@ def collect_sources(
     for path, idxs in by_path.items():
         t0 = min(sources[i].start_s for i in idxs)
         t1 = max(sources[i].end_s for i in idxs)
-        whole = collect(path, t0, t1, sample_fps=sample_fps, frame_fn=frame_fn, face_fn=face_fn)
+        whole = collect(
+            path,
+            t0,
+            t1,
+            sample_fps=sample_fps,
+            frame_fn=frame_fn,
+            face_fn=face_fn,
+            skip_nonref=skip_nonref,
+        )
         for i in idxs:
             result[i] = whole.window(sources[i].start_s, sources[i].end_s)
     return result
