@@ -360,13 +360,15 @@ def stream_media(
     fast_decode: bool = True,
     skip_nonref: bool = False,
     keep: Callable[[float], bool] | None = None,
+    intra_runs: bool = False,
 ) -> Iterator[_Event]:
     """One demux/decode pass, no seeking: thumbnails of every video frame and mono audio
     chunks inside [start_s, end_s). Stops decoding once both streams are past `end_s`.
     A packet the decoder rejects is skipped and counted (`_Event.errors`).
     `skip_nonref` (H.264/HEVC; ignored for other codecs): non-reference frames are not decoded
-    unless `keep(t)` says so for their presentation time `t`; each one left out is reported as
-    a "skip" event at `t` instead (module docstring)."""
+    unless `keep(t)` says so for their presentation time `t` or (`intra_runs`, for cut
+    detection) they are next to an I-frame; each one left out is reported as a "skip" event at
+    `t` instead (module docstring)."""
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
@@ -420,7 +422,7 @@ def stream_media(
         audio_pos: float | None = None
         try:
             packets = container.demux(streams)
-            if length_size >= 0:
+            if length_size >= 0 and intra_runs:
                 packets = _lookahead(packets, LOOKAHEAD, read_ahead)
             for packet in packets:
                 if packet.stream is vs:
@@ -524,6 +526,7 @@ def collect(
     face_fn: FaceObserver | None = None,
     fast_decode: bool = True,
     skip_nonref: bool = False,
+    intra_runs: bool = False,
 ) -> MediaSamples:
     """Run one pass and keep motion per frame, a sample every 1/sample_fps s, the audio and
     (with `cut_detector(frame_index, bgr) -> [cut frame indices]`) the cut times.
@@ -533,7 +536,8 @@ def collect(
     the frames a full decode would give them; `motion` then holds only the frames whose
     previous frame was decoded too (`motion_times`); the cut detector sees only the decoded
     frames (its cuts are not frame-exact: scenes.analyse_pass refines them); the skipped
-    frames' times are kept in `skipped_times`.
+    frames' times are kept in `skipped_times`. `intra_runs` also decodes the frames around
+    I-frames in full (for cut detection: scenes.analyse_pass).
 
     `frame_fn(rgb)` reduces each sampled RGB thumbnail (e.g. to colour statistics) so memory
     does not grow with picture size; without it the thumbnails themselves are kept.
@@ -585,6 +589,7 @@ def collect(
         fast_decode=fast_decode,
         skip_nonref=skip_nonref,
         keep=keep if skip_nonref else None,
+        intra_runs=intra_runs,
     )
     for ev in stream:
         errors = ev.errors or errors

@@ -326,6 +326,7 @@ def _analyse_fast(
         face_fn=face_fn,
         fast_decode=fast_decode,
         skip_nonref=True,
+        intra_runs=True,
     )
     # Every frame of the file in display order, decoded or not: frame numbers as a full
     # decode counts them (what AdaptiveDetector's frame-based rules use).
