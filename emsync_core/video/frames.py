@@ -17,8 +17,9 @@ gain and the change it makes to the moods). `fast_decode=False` turns it back on
 
 Skipping non-reference frames (`skip_nonref=True`, H.264 and HEVC only): no other frame is
 predicted from a non-reference picture (most B-frames), so libavcodec can leave them undecoded
-(`skip_frame=NONREF`, switched per packet) and the others still decode exactly as before. On
-camera-like H.264 with 3 B-frames that is ~45 % of the frames and ~40 % of the decoding time.
+(`skip_frame=NONREF`, switched per packet) and the others still decode exactly as before. In
+the benchmark's camera-like H.264 (x264, up to 3 B-frames) that is 25-45 % of the frames and
+30-40 % of the decoding time, depending on how many B-frames the encoder chose.
 What the pass keeps is sampled, so it does not need every frame: around each instant a colour
 sample or a face reading is due, a short run of PROBE_FRAMES consecutive frames is decoded in
 full, so samples and faces come from the very frames a full decode would use, and motion (mean
@@ -280,8 +281,10 @@ def is_intra(data: bytes, codec: str, length_size: int) -> bool:
                 except ValueError:
                     return False
                 return slice_type % 5 == 2
-        elif (b >> 1) & 0x3F < 32:
-            return 16 <= (b >> 1) & 0x3F <= 23
+        else:
+            kind = (b >> 1) & 0x3F
+            if kind < 32:  # the first coded slice decides
+                return 16 <= kind <= 23
     return False
 
 
