@@ -204,3 +204,19 @@ def test_nal_classification():
     assert is_intra(b"\x00\x00\x01" + bytes([21 << 1, 1]), "hevc", 0)
     # a packet with no slice at all is treated as a reference (never skipped)
     assert is_reference(avcc[:8], "h264", 4)
+
+
+def test_motion_variation_counts_only_neighbouring_frames(clips):
+    """Motion is known on short runs when frames are skipped: the variation between runs is
+    not a frame-to-frame change, so it must not raise a shot's motion variation."""
+    from emsync_core.emotion.features import picture_features
+
+    d, _ = clips
+    full = collect(d / "b.mp4", frame_fn=frame_stats)
+    fast = collect(d / "b.mp4", frame_fn=frame_stats, skip_nonref=True)
+    edges = np.cumsum([0.0] + [s.seconds for s in SHOTS])
+    for t0, t1 in zip(edges[:-1], edges[1:], strict=True):  # inside each shot
+        a = picture_features(full.window(t0 + 0.1, t1))
+        b = picture_features(fast.window(t0 + 0.1, t1))
+        assert b["motion_var"] == pytest.approx(a["motion_var"], rel=0.3, abs=3e-4), (t0, t1)
+        assert b["motion"] == pytest.approx(a["motion"], rel=0.15, abs=1e-3), (t0, t1)

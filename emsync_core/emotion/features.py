@@ -93,7 +93,13 @@ def picture_features(samples: MediaSamples) -> dict[str, float] | None:
     clipped = np.clip(m, 0, 0.15)
     out["motion"] = float(clipped.mean()) if len(m) else 0.0
     # Frame-to-frame variation of motion: shake, sudden moves, flicker (steady pans score low).
-    out["motion_var"] = float(np.abs(np.diff(clipped)).mean()) if len(m) > 1 else 0.0
+    # Only between neighbouring frames: with non-reference frames skipped, motion is known on
+    # short runs of frames, and the jump from one run to the next is not a frame-to-frame change.
+    steps = np.abs(np.diff(clipped))
+    if samples.motion_times is not None and steps.size:
+        times = samples.motion_times[1:] if len(samples.motion) > 1 else samples.motion_times
+        steps = steps[np.diff(times) <= 1.5 / (samples.info.fps or 25.0)]
+    out["motion_var"] = float(steps.mean()) if steps.size else 0.0
     return out
 
 
