@@ -74,9 +74,16 @@ def test_the_key_label_moves_with_the_transposition(corpus_dir):
     assert {sampler.window(True)[4] for _ in range(5)} == {21}
 
 
-def test_the_model_hears_the_key_and_null_is_the_default():
+def _keyed() -> EmsyncTransformer:
     torch.manual_seed(0)
     model = EmsyncTransformer(ModelConfig(**TINY, key_condition=True)).eval()
+    assert not model.key_emb.weight.any()  # starts silent
+    torch.nn.init.normal_(model.key_emb.weight, std=0.5)  # as if trained
+    return model
+
+
+def test_the_model_hears_the_key_and_null_is_the_default():
+    model = _keyed()
     tokens = torch.tensor([[events.START, events.MORE_INSTRUMENTS, events.BAR]])
     offsets = torch.ones_like(tokens, dtype=torch.float32)
     v, a = torch.tensor([0.5]), torch.tensor([0.0])
@@ -92,9 +99,25 @@ def test_the_model_hears_the_key_and_null_is_the_default():
     )
 
 
+def test_the_key_reaches_every_cached_step():
+    """Decoding token by token with the cache gives the logits of one full pass: the key is
+    added at every position in both."""
+    model = _keyed()
+    tokens = [events.START, events.MORE_INSTRUMENTS, events.BAR, events.shift_token(10)]
+    offsets = [1.0, 1.0, 1.0, 0.9]
+    key = Key(9, "minor")
+    full = model(
+        torch.tensor([tokens]), torch.tensor([offsets]), torch.tensor([0.3]),
+        torch.tensor([-0.2]), key=torch.tensor([21]),
+    )[0, -1]  # fmt: skip
+    d = Decoder(model, int8=False)
+    d.prefill(tokens[:2], offsets[:2], 0.3, -0.2, key)
+    d.step(tokens[2], offsets[2])
+    assert torch.allclose(d.step(tokens[3], offsets[3]), full, atol=1e-5)
+
+
 def test_the_decoder_passes_the_plan_key():
-    torch.manual_seed(0)
-    model = EmsyncTransformer(ModelConfig(**TINY, key_condition=True)).eval()
+    model = _keyed()
     tokens, offsets = [events.START, events.MORE_INSTRUMENTS], [1.0, 1.0]
     d = Decoder(model, int8=False)
     c = d.prefill(tokens, offsets, 0.5, 0.0, Key(0, "major"))

@@ -130,6 +130,7 @@ class Decoder:
         self.slides = model.rotary is not None
         self.drop = max(1, int(self.capacity * SLIDE_FRACTION))
         self.front: list[int] = []  # cache positions a slide keeps: conditions, instruments
+        self.keys: torch.Tensor | None = None  # the key every step adds (key-conditioned models)
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
         return torch.tensor([values] * self.rows, dtype=dtype, device=self.device)
@@ -162,14 +163,14 @@ class Decoder:
         va = torch.tensor([valence, nan][: self.rows], device=self.device)
         ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
         index = NULL_KEY if key is None else key_index(key.tonic, key.mode)
-        keys = torch.tensor([index, NULL_KEY][: self.rows], device=self.device)
+        self.keys = torch.tensor([index, NULL_KEY][: self.rows], device=self.device)
         logits = self.model(
             self._t(tokens, torch.long),
             self._t(offsets, torch.float32),
             va,
             ar,
             self.cache,
-            key=keys,
+            key=self.keys,
         )
         return self._guided(logits)
 
@@ -181,7 +182,10 @@ class Decoder:
                 return None
             self.slide()
         logits = self.model(
-            self._t([token], torch.long), self._t([offset], torch.float32), cache=self.cache
+            self._t([token], torch.long),
+            self._t([offset], torch.float32),
+            cache=self.cache,
+            key=self.keys,
         )
         return self._guided(logits)
 

@@ -12,6 +12,11 @@ Input layout, as in the paper (Sulun, Viana & Davies, arXiv 2502.10154, sections
   (1 -> d/2 -> d) into a whole sequence position ("continuous_token" mode). A NaN value means
   "unknown / dropped" and selects a learned null vector instead (condition dropout in
   training, classifier-free use at inference).
+- With `key_condition`, the key (12 tonics x major/minor, `labels.key_index`; a 25th entry
+  is the null key) is embedded and added to every position, as a control every token sees.
+  Not in the paper: valence alone did not carry the mode into a model trained on the mixed
+  corpus, and a key added to the valence position alone was not heard either
+  (docs/training.md).
 - Every position also gets `8 - min(t_next, 8)`, where `t_next` is the seconds from that
   token's time to the next boundary (`chords.boundary_offsets`), embedded by an MLP to d/2 and
   concatenated with a learned absolute position embedding of d/2; the d-wide result is added
@@ -361,6 +366,8 @@ class EmsyncTransformer(nn.Module):
         self.apply(self._init_weights)
         if self.rotary is None:
             nn.init.normal_(self.pos_emb, std=0.02)
+        if self.key_emb is not None:  # starts silent: weights trained without it decode as before
+            nn.init.zeros_(self.key_emb.weight)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2: residual projections scaled by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * config.n_layer))
@@ -390,10 +397,11 @@ class EmsyncTransformer(nn.Module):
 
         tokens (B, T) int64; offsets (B, T) float: `t_next` in seconds per token (inf: none
         ahead, NaN: dropped). Without a cache, or with an empty one, the two condition
-        positions are prepended (valence, arousal: (B,) floats, NaN = null; with
-        `key_condition`, key: (B,) key indices, NULL_KEY or None = null) and the result is
+        positions are prepended (valence, arousal: (B,) floats, NaN = null) and the result is
         (B, T + 1, V): logits[:, j] predicts x_j. With a filled cache the tokens are appended
         after it and the result is (B, T, V): logits[:, j] predicts the token after x_j.
+        With `key_condition`, key: (B,) key indices (NULL_KEY or None: null), added to every
+        position of this chunk, so each cached step passes the key again.
         """
         B, T = tokens.shape
         start = cache.length if cache is not None else 0
@@ -403,14 +411,15 @@ class EmsyncTransformer(nn.Module):
         if start == 0:
             if valence is None or arousal is None:
                 raise ValueError("the first chunk needs valence and arousal (NaN for null)")
-            first = self.valence_emb(valence.float())
-            if self.key_emb is not None:
-                if key is None:
-                    key = torch.full((B,), NULL_KEY, dtype=torch.long, device=tokens.device)
-                first = first + self.key_emb(key.long())
-            cond = torch.stack([first, self.arousal_emb(arousal.float())], dim=1)
+            cond = torch.stack(
+                [self.valence_emb(valence.float()), self.arousal_emb(arousal.float())], dim=1
+            )
             x = torch.cat([cond.to(x.dtype), x], dim=1)
             signal = torch.cat([signal[:, :1].expand(B, N_COND), signal], dim=1)
+        if self.key_emb is not None:
+            if key is None:
+                key = torch.full((B,), NULL_KEY, dtype=torch.long, device=tokens.device)
+            x = x + self.key_emb(key.long()).unsqueeze(1).to(x.dtype)  # at every position
         n = x.shape[1]
         if start + n > self.config.block_size:
             raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")
