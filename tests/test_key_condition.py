@@ -159,3 +159,18 @@ def test_subsets_keep_the_keys(corpus_dir, tmp_path):
     keys = {corpus.tokens(p).tobytes(): (p["key"], p["window_keys"]) for p in corpus.pieces}
     for p in sub.pieces:
         assert (p["key"], p["window_keys"]) == keys[sub.tokens(p).tobytes()]
+
+
+def test_the_key_profile_offsets_pitched_notes_by_scale_degree():
+    model = _keyed()
+    with torch.no_grad():
+        model.key_profile.copy_(torch.arange(24, dtype=torch.float32).reshape(2, 12))
+    bias = model.key_bias(torch.tensor([0, 21, labels.NULL_KEY]), 3)
+    e4_keys = events.note_on(events.KEYS, 64)  # E: degree 4 of C, degree 7 of A
+    a2_bass = events.note_on(events.BASS, 45)  # A: degree 9 of C, the tonic of A
+    assert bias[0, e4_keys] == 4 and bias[1, e4_keys] == 12 + 7
+    assert bias[0, a2_bass] == 9 and bias[1, a2_bass] == 12 + 0
+    assert not bias[2].any()  # the null key: nothing
+    drum = events.note_on(events.DRUMS, 38)
+    assert not bias[:, drum].any() and not bias[:, events.note_off(events.KEYS, 64)].any()
+    assert not bias[:, events.BAR].any()

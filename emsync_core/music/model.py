@@ -56,6 +56,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..safetensors_io import read_raw
+from . import events
 from .events import VOCAB_SIZE
 from .labels import N_KEYS, NULL_KEY
 
@@ -368,6 +369,17 @@ class EmsyncTransformer(nn.Module):
             nn.init.normal_(self.pos_emb, std=0.02)
         if self.key_emb is not None:  # starts silent: weights trained without it decode as before
             nn.init.zeros_(self.key_emb.weight)
+            # A learned key profile on the output: one logit offset per mode and scale degree
+            # for every pitched NOTE_ON. Every note in the data trains the same 24 numbers, so
+            # it is learned in a few hundred steps where the key embedding alone, whose
+            # gradient is a sum over a whole window, was not (docs/training.md).
+            self.key_profile = nn.Parameter(torch.zeros(2, 12))
+            pcs = torch.full((config.vocab_size,), -1, dtype=torch.long)
+            for group in range(len(events.GROUPS)):
+                if group != events.DRUMS:
+                    for pitch in range(events.PITCH_MIN, events.PITCH_MAX + 1):
+                        pcs[events.note_on(group, pitch)] = pitch % 12
+            self.register_buffer("note_on_pc", pcs, persistent=False)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2: residual projections scaled by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * config.n_layer))
@@ -437,7 +449,24 @@ class EmsyncTransformer(nn.Module):
             cache.length = start + n
         if start == 0:
             x = x[:, N_COND - 1 :]  # from the arousal position on: each predicts the next token
-        return self.head(self.ln_f(x))
+        logits = self.head(self.ln_f(x))
+        if self.key_emb is not None:
+            logits = logits + self.key_bias(key, B).unsqueeze(1).to(logits.dtype)
+        return logits
+
+    def key_bias(self, key: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """(B, V) the key profile's offset for each pitched NOTE_ON under each row's key
+        (zero for other tokens and for the null key)."""
+        bias = torch.zeros(batch, self.config.vocab_size, device=self.key_profile.device)
+        if key is None:
+            return bias
+        key = key.long().to(bias.device)
+        known = key != NULL_KEY
+        tonic, minor = key % 12, (key // 12).clamp(max=1)
+        pitched = self.note_on_pc >= 0
+        degree = (self.note_on_pc[None, :] - tonic[:, None]) % 12  # (B, V)
+        profile = self.key_profile[minor[:, None], degree]  # (B, V)
+        return torch.where(pitched[None, :] & known[:, None], profile, bias)
 
     def slide(self, cache: KVCache, keep: torch.Tensor) -> None:
         """Keep only the cached positions `keep` (ascending indices), moved to positions

@@ -541,7 +541,7 @@ def _train(
             missing, unexpected = model.load_state_dict(source, strict=False)
         except RuntimeError as exc:  # shapes differ
             raise EmsyncError(f"{cfg.init} does not fit the model: {exc}") from exc
-        if unexpected or [m for m in missing if not m.startswith("key_emb.")]:
+        if unexpected or [m for m in missing if not m.startswith(("key_emb.", "key_profile"))]:
             raise EmsyncError(
                 f"{cfg.init} does not fit the model: missing {missing}, unexpected {unexpected}"
             )
