@@ -45,7 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -56,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emsync_core.video.scenes import analyse_pass, match_cuts  # noqa: E402
-from emsync_core.video.synth import Segment, write_video  # noqa: E402
+from emsync_core.video.synth import Segment, with_b_frames, write_video  # noqa: E402
 
 SIZES = {"720": (1280, 720), "1080": (1920, 1080), "2160": (3840, 2160)}
 
@@ -354,26 +353,6 @@ def random_segments(rng: np.random.Generator, seconds: float) -> list[Segment]:
         prev_hue = hue
         total += segs[-1].seconds
     return segs
-
-
-def with_b_frames(src: Path, dst: Path, gop: int = 50) -> None:
-    """Re-encode `src` with 3 B-frames in a fixed pattern (B-pyramid) and no I-frame at cuts
-    (x264 scenecut off), so that cuts fall on B-frames, reference or not."""
-    params = f"bframes=3:b-adapt=0:b-pyramid=normal:scenecut=0:keyint={gop}:min-keyint={gop}"
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        ivs = inp.streams.video[0]
-        rate = int(round(float(ivs.average_rate)))
-        vs = out.add_stream("libx264", rate=rate)
-        vs.width, vs.height = ivs.codec_context.width, ivs.codec_context.height
-        vs.pix_fmt = "yuv420p"
-        vs.options = {"preset": "veryfast", "crf": "20", "x264-params": params}
-        for i, frame in enumerate(inp.decode(ivs)):
-            f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), format="yuv420p")
-            f.pts, f.time_base = i, Fraction(1, rate)
-            for p in vs.encode(f):
-                out.mux(p)
-        for p in vs.encode():
-            out.mux(p)
 
 
 def bench_cuts(

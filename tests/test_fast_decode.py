@@ -23,7 +23,7 @@ from emsync_core.video.frames import (
     stream_media,
 )
 from emsync_core.video.scenes import adaptive_cuts, analyse_pass, content_score
-from emsync_core.video.synth import Segment, write_video
+from emsync_core.video.synth import Segment, with_b_frames, write_video
 
 FPS = 25
 # Cut frames 29, 66, 103, 140: with 3 B-frames in a row (B-pyramid, I every 50 frames) they
@@ -35,30 +35,6 @@ SHOTS = [
     Segment(37 / FPS, brightness=0.85, saturation=0.3, hue=150, speed=2),
     Segment(30 / FPS, brightness=0.2, saturation=0.8, hue=0, speed=6),
 ]
-
-
-def with_b_frames(src: Path, dst: Path, scenecut: bool) -> None:
-    """Re-encode with 3 B-frames in a fixed pattern; without `scenecut` x264 puts no I-frame at
-    the cuts, so they fall wherever the pattern puts them."""
-    params = (
-        f"bframes=3:b-adapt=0:b-pyramid=normal:keyint=50:min-keyint=50:scenecut={40 * scenecut}"
-    )
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        ivs = inp.streams.video[0]
-        vs = out.add_stream("libx264", rate=FPS)
-        vs.width, vs.height, vs.pix_fmt = (
-            ivs.codec_context.width,
-            ivs.codec_context.height,
-            "yuv420p",
-        )
-        vs.options = {"preset": "veryfast", "crf": "20", "x264-params": params}
-        for i, frame in enumerate(inp.decode(ivs)):
-            f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), format="yuv420p")
-            f.pts, f.time_base = i, Fraction(1, FPS)
-            for p in vs.encode(f):
-                out.mux(p)
-        for p in vs.encode():
-            out.mux(p)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
 import cv2
@@ -172,3 +173,30 @@ GLOOMY = Segment(
     3.0, brightness=0.15, saturation=0.1, hue=110, speed=0, contrast=0.05, audio="tone",
     loudness_db=-42,
 )  # fmt: skip
+
+
+def with_b_frames(
+    src: str | os.PathLike, dst: str | os.PathLike, gop: int = 50, scenecut: bool = False
+) -> None:
+    """Re-encode `src` as H.264 with 3 B-frames in a fixed pattern (B-pyramid) and a keyframe
+    every `gop` frames. Without `scenecut` x264 puts no I-frame at the cuts, so they fall
+    wherever the pattern puts them, on B-frames too (what skipping non-reference frames must
+    survive)."""
+    params = (
+        f"bframes=3:b-adapt=0:b-pyramid=normal:keyint={gop}:min-keyint={gop}"
+        f":scenecut={40 * scenecut}"
+    )
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ivs = inp.streams.video[0]
+        rate = int(round(float(ivs.average_rate)))
+        vs = out.add_stream("libx264", rate=rate)
+        vs.width, vs.height = ivs.codec_context.width, ivs.codec_context.height
+        vs.pix_fmt = "yuv420p"
+        vs.options = {"preset": "veryfast", "crf": "20", "x264-params": params}
+        for i, frame in enumerate(inp.decode(ivs)):
+            f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), format="yuv420p")
+            f.pts, f.time_base = i, Fraction(1, rate)
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
