@@ -649,6 +649,9 @@ def _train(
     bar.close()
     elapsed = time.perf_counter() - started
     if world > 1:
+        # Rank 0 may still be evaluating and saving while the others are done: tearing the
+        # group down under it is a race (a rank aborted in gloo's teardown once in CI).
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return {
         "step": step,
