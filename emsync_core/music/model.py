@@ -78,9 +78,9 @@ class ModelConfig:
     # MIDI does (training windows capped, decoding forces the NOTE_OFF). False for the
     # shipped weights, which were trained on uncapped tokens.
     note_off_at_cap: bool = False
-    # The key (tonic and major/minor, `labels.key_index`) is embedded and added to the
-    # valence position. Valence alone did not carry the mode (docs/training.md); False for
-    # the shipped weights.
+    # The key (tonic and major/minor, `labels.key_index`) is embedded at every position and
+    # sets a learned key profile on the output (`EmsyncTransformer.key_bias`). Valence alone
+    # did not carry the mode (docs/training.md); False for the shipped weights.
     key_condition: bool = False
 
     def __post_init__(self) -> None:
@@ -457,16 +457,14 @@ class EmsyncTransformer(nn.Module):
     def key_bias(self, key: torch.Tensor | None, batch: int) -> torch.Tensor:
         """(B, V) the key profile's offset for each pitched NOTE_ON under each row's key
         (zero for other tokens and for the null key)."""
-        bias = torch.zeros(batch, self.config.vocab_size, device=self.key_profile.device)
         if key is None:
-            return bias
-        key = key.long().to(bias.device)
-        known = key != NULL_KEY
-        tonic, minor = key % 12, (key // 12).clamp(max=1)
-        pitched = self.note_on_pc >= 0
+            key = torch.full((batch,), NULL_KEY, dtype=torch.long)
+        key = key.long().to(self.key_profile.device)
+        tonic, minor = key % 12, (key // 12).clamp(max=1)  # the null key is masked below
         degree = (self.note_on_pc[None, :] - tonic[:, None]) % 12  # (B, V)
-        profile = self.key_profile[minor[:, None], degree]  # (B, V)
-        return torch.where(pitched[None, :] & known[:, None], profile, bias)
+        profile = self.key_profile[minor[:, None], degree]
+        applies = (self.note_on_pc >= 0)[None, :] & (key != NULL_KEY)[:, None]
+        return torch.where(applies, profile, torch.zeros((), device=profile.device))
 
     def slide(self, cache: KVCache, keep: torch.Tensor) -> None:
         """Keep only the cached positions `keep` (ascending indices), moved to positions

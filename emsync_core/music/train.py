@@ -534,8 +534,8 @@ def _train(
     elif cfg.init:
         # A new run from saved weights: the optimizer starts afresh (with its warmup), which
         # is how a run continues when only the shipped weights survived.
-        # A key condition added to weights trained without one starts from its random
-        # initialisation; nothing else may be missing.
+        # A key condition added to weights trained without one starts silent (zeros, see
+        # model.py); nothing else may be missing.
         source = EmsyncTransformer.load(cfg.init).state_dict()
         try:
             missing, unexpected = model.load_state_dict(source, strict=False)
