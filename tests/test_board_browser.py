@@ -136,8 +136,10 @@ def test_board_in_chromium(browser, board, tmp_path):
     # scene 2 (index 1) to fear with its Ekman chip
     click(driver, '.scene[data-index="1"] .chip[data-emotion="fear"]')
     wait_for(driver, """document.querySelector('.scene[data-index="1"] .chip.on')""")
-    label = driver.find_element("css selector", '.scene[data-index="1"] .mood .label').text
-    assert label.lower() == "fear"
+    # The card is re-rendered after the click: read its label in the page, waiting for the
+    # new render (an element found first can go stale before its text is read, under load).
+    label = """document.querySelector('.scene[data-index="1"] .mood .label')"""
+    wait_for(driver, f"{label}?.textContent.trim().toLowerCase() === 'fear'", timeout=10)
     shot(driver, "mood")
 
     # generate, watching the progress bar
