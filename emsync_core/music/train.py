@@ -72,7 +72,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..errors import EmsyncError
-from . import events
+from . import events, restrikes
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
 from .labels import NULL_KEY, transpose_key
@@ -105,11 +105,16 @@ class TrainConfig:
     # Grooves are loops: MMA songs are sampled at most this share of the windows, so the real
     # music (music21, the user's MIDI) keeps its melodies in the mix (docs/corpus.md).
     max_mma_share: float = 0.7
+    # Windows in which an instrument re-strikes the same notes as the harness calls stuck are
+    # not trained on (music/restrikes.py): the MMA grooves' loops taught the model to hammer.
+    skip_stuck: bool = True
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         data = dict(data)
+        # Runs saved before the stuck-window filter resume on the windows they trained on.
+        data.setdefault("skip_stuck", False)
         model = ModelConfig.from_dict(data.pop("model", {}))
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known, model=model)
@@ -136,13 +141,16 @@ class WindowSampler:
         self.weights = mix_weights(self.pieces, {"mma": cfg.max_mma_share})
         self.cfg = cfg
         self.rng = rng
+        self._stuck: dict[int, np.ndarray] = {}  # piece index -> stuck flag per window
 
-    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int]:
-        """(tokens, offsets, valence, arousal, key index) of one random window."""
+    # A window touching a stuck stretch is drawn again, at most this often (then kept).
+    MAX_REDRAWS = 20
+
+    def _draw(self) -> tuple[int, np.ndarray, int, list[int]]:
+        """(piece index, its tokens, window start, prefix) of one random window."""
         cfg, rng = self.cfg, self.rng
-        piece = self.pieces[int(rng.choice(len(self.pieces), p=self.weights))]
-        tokens = self.corpus.tokens(piece)
-        n_groups = len(piece["groups"])
+        index = int(rng.choice(len(self.pieces), p=self.weights))
+        tokens = self.corpus.tokens(self.pieces[index])
         at_start = rng.random() < cfg.start_prob or tokens.size <= cfg.seq_len
         start = 0
         if not at_start:
@@ -151,8 +159,31 @@ class WindowSampler:
                 bars = np.flatnonzero(tokens[: max(start, 1)] == events.BAR)
                 start = int(bars[-1]) if bars.size else 0
             at_start = start == 0
-        prefix = events.sequence_prefix(n_groups, at_start)
-        end = start + cfg.seq_len - len(prefix)
+        prefix = events.sequence_prefix(len(self.pieces[index]["groups"]), at_start)
+        return index, tokens, start, prefix
+
+    def touches_stuck(self, index: int, lo: int, hi: int) -> bool:
+        """Whether tokens [lo, hi) of piece `index` reach into a stuck labelled window."""
+        piece = self.pieces[index]
+        if index not in self._stuck:
+            starts = piece.get("window_tokens")
+            starts = [] if starts is None else starts
+            self._stuck[index] = restrikes.stuck_windows(self.corpus.tokens(piece), starts)
+        flags = self._stuck[index]
+        overlap = _overlaps(piece, lo, hi)
+        if overlap is None:
+            return bool(flags.any())
+        return bool(flags[overlap > 0].any())
+
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+        """(tokens, offsets, valence, arousal, key index) of one random window."""
+        cfg, rng = self.cfg, self.rng
+        for _ in range(self.MAX_REDRAWS if cfg.skip_stuck else 1):
+            index, tokens, start, prefix = self._draw()
+            end = start + cfg.seq_len - len(prefix)
+            if not (cfg.skip_stuck and self.touches_stuck(index, start, end)):
+                break
+        piece = self.pieces[index]
         valence, arousal = window_labels(piece, start, end)
         key = window_key(piece, start, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
@@ -748,6 +779,18 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
     p.add_argument(
         "--block-size", type=int, default=d.model.block_size, help="positions the model has"
     )
+    p.add_argument(
+        "--max-mma-share",
+        type=float,
+        default=d.max_mma_share,
+        help="at most this share of the windows from MMA songs (grooves are loops)",
+    )
+    p.add_argument(
+        "--keep-stuck",
+        action="store_true",
+        help="train on windows where an instrument re-strikes the same notes as the harness "
+        "calls stuck too (left out by default)",
+    )
     p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
@@ -794,6 +837,8 @@ def run(args: argparse.Namespace) -> int:
         ckpt_every=args.ckpt_every,
         seed=args.seed,
         bf16_cpu=args.bf16_cpu,
+        max_mma_share=args.max_mma_share,
+        skip_stuck=not args.keep_stuck,
         model=ModelConfig(
             n_layer=args.layers,
             n_head=args.heads,
