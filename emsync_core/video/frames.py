@@ -69,6 +69,11 @@ PROBE_FRAMES = 5
 INTRA_MARGIN = 2
 LOOKAHEAD = 16
 THUMB_WIDTH = 160
+# libavcodec's frame threads. Its automatic count (cores + 1) left the 2 cores of the
+# benchmark machine idle a fifth of the time, waiting on frames in flight; twice the cores
+# decoded 1080p H.264 5-8 % faster there (benchmarks/results/analyze.md). At most 16, as
+# libavcodec's own limit for the automatic count.
+DECODE_THREADS = min(16, 2 * (os.cpu_count() or 1))
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mxf", ".mts", ".m2ts", ".ts"}
 
 
@@ -380,6 +385,7 @@ def stream_media(
         info = _info(container, str(path))
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
+        vs.thread_count = DECODE_THREADS
         if fast_decode:
             vs.codec_context.options = {"skip_loop_filter": "all"}
         codec = vs.codec_context.name

@@ -32,6 +32,7 @@ from scenedetect.common import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector
 
 from .frames import (
+    DECODE_THREADS,
     SAMPLE_FPS,
     SKIPPABLE_CODECS,
     THUMB_WIDTH,
@@ -201,6 +202,7 @@ def exact_scores(
     with container:
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
+        vs.thread_count = DECODE_THREADS
         if fast_decode:
             vs.codec_context.options = {"skip_loop_filter": "all"}
         cc = vs.codec_context
