@@ -10,7 +10,10 @@ So the windows of a corpus piece that cross the same lines are left out of train
 
 The measure is the harness's, read from tokens instead of MIDI: onsets are grouped per
 instrument group (notes starting within 10 ms are one onset), and a run is a sequence of
-onsets with identical pitch sets. Drums do not count, as in the harness.
+onsets with identical pitch sets. Drums do not count, as in the harness. Read from tokens
+because training windows are token ranges: each onset keeps the index of its first NOTE_ON,
+which the harness's MIDI (seconds, one instrument per group) no longer has.
+`tests/test_restrikes.py` checks that the runs equal the harness's on the decoded MIDI.
 """
 
 from __future__ import annotations

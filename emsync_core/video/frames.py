@@ -358,6 +358,15 @@ def full_gray(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray
 
 
+def configure_decoder(vs, fast_decode: bool) -> None:  # noqa: ANN001 (a PyAV VideoStream)
+    """The analysis' decoder settings, before the first packet: DECODE_THREADS frame threads
+    and, with `fast_decode`, no deblocking filter (module docstring)."""
+    vs.thread_type = "AUTO"
+    vs.thread_count = DECODE_THREADS
+    if fast_decode:
+        vs.codec_context.options = {"skip_loop_filter": "all"}
+
+
 def stream_media(
     path: str | os.PathLike,
     start_s: float = 0.0,
@@ -384,10 +393,7 @@ def stream_media(
     with container:
         info = _info(container, str(path))
         vs = container.streams.video[0]
-        vs.thread_type = "AUTO"
-        vs.thread_count = DECODE_THREADS
-        if fast_decode:
-            vs.codec_context.options = {"skip_loop_filter": "all"}
+        configure_decoder(vs, fast_decode)
         codec = vs.codec_context.name
         length_size = -1  # -1: every frame is decoded
         if skip_nonref and codec in SKIPPABLE_CODECS:

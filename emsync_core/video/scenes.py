@@ -32,7 +32,6 @@ from scenedetect.common import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector
 
 from .frames import (
-    DECODE_THREADS,
     SAMPLE_FPS,
     SKIPPABLE_CODECS,
     THUMB_WIDTH,
@@ -40,6 +39,7 @@ from .frames import (
     MediaSamples,
     _thumb_step,
     collect,
+    configure_decoder,
     is_reference,
     nal_length_size,
     probe,
@@ -201,10 +201,7 @@ def exact_scores(
         raise MediaError(f"Cannot open the video '{path}': {exc}.") from None
     with container:
         vs = container.streams.video[0]
-        vs.thread_type = "AUTO"
-        vs.thread_count = DECODE_THREADS
-        if fast_decode:
-            vs.codec_context.options = {"skip_loop_filter": "all"}
+        configure_decoder(vs, fast_decode)
         cc = vs.codec_context
         codec = cc.name
         length_size = nal_length_size(codec, cc.extradata) if codec in SKIPPABLE_CODECS else -1
