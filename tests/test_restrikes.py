@@ -46,9 +46,9 @@ def test_runs_match_the_harness_on_the_same_music():
 
 def test_a_chord_struck_twenty_times_is_stuck_and_changing_chords_are_not():
     stuck = _midi([(0, False, [(t * 0.25, [60, 64, 67]) for t in range(20)])])
-    moving = _midi(
-        [(0, False, [(t * 0.25, [60, 64, 67] if t % 2 else [62, 65, 69]) for t in range(20)])]
-    )
+    # Three chords in turn: the top voice moves too (two would count as a frozen top voice).
+    chords = [[60, 64, 67], [62, 65, 69], [57, 60, 64]]
+    moving = _midi([(0, False, [(t * 0.25, chords[t % 3]) for t in range(20)])])
     assert restrikes.stuck_windows(_tokens(stuck), []).tolist() == [True]
     assert restrikes.stuck_windows(_tokens(moving), []).tolist() == [False]
 
@@ -78,6 +78,22 @@ def test_only_the_window_holding_the_run_is_flagged():
     tokens = _tokens(midi)
     second = int(np.searchsorted(events.token_times(tokens), round(8 / events.STEP_S)))
     assert restrikes.stuck_windows(tokens, [0, second]).tolist() == [False, True]
+
+
+def test_a_frozen_top_voice_is_stuck_as_the_harness_says():
+    # Chords change every half second under a top note held for 12 s: nothing is re-struck,
+    # but the top voice is frozen; the same chords under a moving melody are fine.
+    chords = [[48, 52, 55], [50, 53, 57], [45, 48, 52], [47, 50, 55]]
+    below = [(t * 0.5, chords[t % 4]) for t in range(24)]
+    held = _midi([(0, False, below), (73, False, [])])
+    held.instruments[1].notes.append(pretty_midi.Note(90, 79, 0.0, 12.0))
+    melody = _midi([(0, False, below), (73, False, [(t * 0.5, [72 + t % 5]) for t in range(24)])])
+    for midi, frozen in ((held, True), (melody, False)):
+        tokens = _tokens(midi)
+        stats = measures.degeneration(events.to_midi(events.decode_events(tokens)), 12.0)
+        assert (stats["top_frozen_share"] > measures.THRESHOLDS["top_frozen_share"]) is frozen
+        assert restrikes.stuck_windows(tokens, []).tolist() == [frozen]
+        assert restrikes.stuck_windows(tokens, [], frozen_top=False).tolist() == [False]
 
 
 def _share_touching_stuck(corpus: Corpus, skip: bool) -> float:
@@ -110,5 +126,6 @@ def test_the_sampler_leaves_stuck_windows_out(corpus_dir):
     assert _share_touching_stuck(corpus, skip=False) > 0.3
     assert _share_touching_stuck(corpus, skip=True) < 0.05
     # Runs saved before the filter resume on the windows they trained on.
-    assert train.TrainConfig.from_dict({"seq_len": 48}).skip_stuck is False
-    assert train.TrainConfig().skip_stuck is True
+    old = train.TrainConfig.from_dict({"seq_len": 48})
+    assert old.skip_stuck is False and old.skip_frozen_top is False
+    assert train.TrainConfig().skip_stuck is True and train.TrainConfig().skip_frozen_top

@@ -129,6 +129,21 @@ def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
         train.run(p.parse_args([*second, "--init", str(tmp_path), "--out", str(tmp_path / "c")]))
 
 
+def test_condition_embeddings_get_their_own_learning_rate():
+    model = EmsyncTransformer(ModelConfig(n_layer=1, n_head=2, d_model=16, key_condition=True))
+    # At the default multiple the groups are as before, so older runs resume as saved.
+    assert len(train.make_optimizer(model, _cfg()).param_groups) == 2
+    optimizer = train.make_optimizer(model, _cfg(cond_lr_mult=10.0))
+    conditions = optimizer.param_groups[2]
+    assert conditions["lr_mult"] == 10.0 and conditions["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    held = sorted(names[id(p)] for p in conditions["params"])
+    assert "key_profile" in held and "key_emb.weight" in held
+    assert all(n.startswith(train.CONDITION_PARAMS) for n in held)
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(names)
+    assert train.TrainConfig.from_dict({}).cond_lr_mult == 1.0
+
+
 def test_torchrun_two_processes_train_and_resume(corpus_dir, tmp_path):
     # The DistributedDataParallel path, on CPU with gloo: what `torchrun` runs on GPUs.
     import subprocess

@@ -104,7 +104,7 @@ def _longest_same(rows: np.ndarray) -> float:
     return float(lengths.max() * GRID_S)
 
 
-def _frozen_share(voice: np.ndarray, lo: float, hi: float) -> float:
+def frozen_share(voice: np.ndarray, lo: float, hi: float) -> float:
     """Share of 4-s windows (hop 2 s) inside [lo, hi) in which `voice` (pitch per grid step,
     -1 when silent) takes fewer than 3 distinct pitches; a silent window counts as frozen."""
     width, hop = int(WINDOW_S / GRID_S), int(WINDOW_S / 2 / GRID_S)
@@ -116,12 +116,21 @@ def _frozen_share(voice: np.ndarray, lo: float, hi: float) -> float:
     return float(np.mean(frozen)) if frozen and b - a >= width else math.nan
 
 
+def top_voice(midi: pretty_midi.PrettyMIDI, duration: float) -> np.ndarray:
+    """Highest sounding pitch per GRID_S step (-1 when silent), drums left out."""
+    return _highest(_grid(midi, duration)[1])
+
+
+def _highest(roll: np.ndarray) -> np.ndarray:
+    return np.where(roll.any(axis=1), 127 - np.argmax(roll[:, ::-1], axis=1), -1)
+
+
 def degeneration(midi: pretty_midi.PrettyMIDI, duration: float) -> dict[str, float]:
     """The degeneration statistics of docs/music-eval.md (times in seconds)."""
     ons = onsets(midi)
     runs = _runs(ons)
     pcs, roll = _grid(midi, duration)
-    highest = np.where(roll.any(axis=1), 127 - np.argmax(roll[:, ::-1], axis=1), -1)
+    highest = _highest(roll)
     lowest = np.where(roll.any(axis=1), np.argmax(roll, axis=1), -1)
     out: dict[str, float] = {
         "longest_restrike_run": float(max((len(r) for r in runs), default=0)),
@@ -136,13 +145,13 @@ def degeneration(midi: pretty_midi.PrettyMIDI, duration: float) -> dict[str, flo
         inside = [o for o in ons if lo <= o.time < hi]
         in_long = [o for r in runs if len(r) >= RUN_LONG for o in r if lo <= o.time < hi]
         out[f"share_in_long_runs_{part}"] = len(in_long) / len(inside) if inside else math.nan
-        out[f"top_frozen_share_{part}"] = _frozen_share(highest, lo, hi)
-        out[f"bass_frozen_share_{part}"] = _frozen_share(lowest, lo, hi)
+        out[f"top_frozen_share_{part}"] = frozen_share(highest, lo, hi)
+        out[f"bass_frozen_share_{part}"] = frozen_share(lowest, lo, hi)
     out["share_in_long_runs"] = (
         sum(len(r) for r in runs if len(r) >= RUN_LONG) / len(ons) if ons else math.nan
     )
-    out["top_frozen_share"] = _frozen_share(highest, 0.0, duration)
-    out["bass_frozen_share"] = _frozen_share(lowest, 0.0, duration)
+    out["top_frozen_share"] = frozen_share(highest, 0.0, duration)
+    out["bass_frozen_share"] = frozen_share(lowest, 0.0, duration)
     return out
 
 

@@ -6,7 +6,10 @@ than 16 times in a row, or when a quarter of its onsets sit in runs of 8 or more
 do this themselves: a strummed chord held for three bars, a one-note ostinato under a vamp.
 Measured with the harness on 30-s excerpts of the drums corpus, 28 % of them cross those lines
 (docs/training.md), and a model trained on them learns the loop without the song around it.
-So the windows of a corpus piece that cross the same lines are left out of training.
+So the windows of a corpus piece that cross the same lines are left out of training, and so
+are the windows whose top voice is frozen (the harness's `top_frozen_share`: a voicing held
+or re-voiced under changing chords, which re-strikes nothing exactly; 16 % of the MMA windows
+and 5 % of music21's, `docs/training.md`).
 
 The measure is the harness's, read from tokens instead of MIDI: onsets are grouped per
 instrument group (notes starting within 10 ms are one onset), and a run is a sequence of
@@ -18,16 +21,19 @@ which the harness's MIDI (seconds, one instrument per group) no longer has.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
+from ..eval import measures
 from ..eval.measures import ONSET_TOLERANCE_S, RUN_LONG, THRESHOLDS
 from . import events
 
 _TOLERANCE_STEPS = int(ONSET_TOLERANCE_S / events.STEP_S)  # 10 ms -> 1 step of 8 ms
 LONGEST_RUN = int(THRESHOLDS["longest_restrike_run"])
 LONG_RUN_SHARE = THRESHOLDS["share_in_long_runs"]
+TOP_FROZEN_SHARE = THRESHOLDS["top_frozen_share"]
 
 
 def onset_runs(tokens: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,11 +77,14 @@ def onset_runs(tokens: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.asarray(onset_at)[order], lengths[order]
 
 
-def stuck_windows(tokens: Sequence[int] | np.ndarray, window_starts: Sequence[int]) -> np.ndarray:
+def stuck_windows(
+    tokens: Sequence[int] | np.ndarray, window_starts: Sequence[int], frozen_top: bool = True
+) -> np.ndarray:
     """One flag per window (window i holds tokens [starts[i], starts[i + 1]), the first also
     those before it; no starts: the whole piece is one window): True where the window holds
-    an onset of a run longer than the harness allows, or where more than its share of the
-    window's onsets sit in runs of RUN_LONG or more."""
+    an onset of a run longer than the harness allows, where more than its share of the
+    window's onsets sit in runs of RUN_LONG or more, or (`frozen_top`) where its top voice is
+    frozen (`frozen_top_windows`)."""
     at, length = onset_runs(tokens)
     starts = np.asarray(window_starts, dtype=np.int64)
     if starts.size == 0:
@@ -86,4 +95,24 @@ def stuck_windows(tokens: Sequence[int] | np.ndarray, window_starts: Sequence[in
     in_long = np.bincount(window, weights=length >= RUN_LONG, minlength=n)
     total = np.bincount(window, minlength=n)
     share = np.divide(in_long, total, out=np.zeros(n), where=total > 0)
-    return too_long | (share > LONG_RUN_SHARE)
+    stuck = too_long | (share > LONG_RUN_SHARE)
+    return stuck | frozen_top_windows(tokens, starts) if frozen_top else stuck
+
+
+def frozen_top_windows(tokens: Sequence[int] | np.ndarray, window_starts: np.ndarray) -> np.ndarray:
+    """One flag per window (as `stuck_windows`): True where the top voice is frozen as the
+    harness defines it: in more than half of the 4-s stretches (hop 2 s) inside the window,
+    the highest sounding pitch takes fewer than 3 distinct values. A strummed voicing held for
+    bars under changing chords does this without re-striking exactly the same notes.
+
+    Read from the MIDI the tokens decode to, with the harness's own grid and windows
+    (`measures.top_voice`, `measures.frozen_share`), so the definition is the harness's."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    times = events.token_times(tokens) * events.STEP_S
+    duration = float(times[-1]) if times.size else 0.0
+    voice = measures.top_voice(events.to_midi(events.decode_events(tokens)), duration)
+    edges = [float(times[s]) if s < times.size else duration for s in window_starts.tolist()]
+    edges = [0.0, *edges[1:], duration]
+    shares = [measures.frozen_share(voice, lo, hi) for lo, hi in itertools.pairwise(edges)]
+    # nan (a window shorter than one 4-s stretch) is not frozen: nan > x is False
+    return np.asarray(shares, dtype=float) > TOP_FROZEN_SHARE

@@ -108,6 +108,11 @@ class TrainConfig:
     # Windows in which an instrument re-strikes the same notes as the harness calls stuck are
     # not trained on (music/restrikes.py): the MMA grooves' loops taught the model to hammer.
     skip_stuck: bool = True
+    # ... and so are windows whose top voice is frozen (the harness's `top_frozen_share`).
+    skip_frozen_top: bool = True
+    # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
+    # weight decay: their gradient is small, because the context soon tells the key too.
+    cond_lr_mult: float = 1.0
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -115,6 +120,7 @@ class TrainConfig:
         data = dict(data)
         # Runs saved before the stuck-window filter resume on the windows they trained on.
         data.setdefault("skip_stuck", False)
+        data.setdefault("skip_frozen_top", False)
         model = ModelConfig.from_dict(data.pop("model", {}))
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known, model=model)
@@ -168,7 +174,9 @@ class WindowSampler:
         if index not in self._stuck:
             starts = piece.get("window_tokens")
             starts = [] if starts is None else starts
-            self._stuck[index] = restrikes.stuck_windows(self.corpus.tokens(piece), starts)
+            self._stuck[index] = restrikes.stuck_windows(
+                self.corpus.tokens(piece), starts, frozen_top=self.cfg.skip_frozen_top
+            )
         flags = self._stuck[index]
         overlap = _overlaps(piece, lo, hi)
         if overlap is None:
@@ -345,14 +353,23 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
 
 
+CONDITION_PARAMS = ("key_emb.", "key_profile", "valence_emb.", "arousal_emb.")
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW; each group's `lr_mult` scales the schedule's learning rate (`lr_at`)."""
+    named = list(model.named_parameters())
+    conditions = []
+    if cfg.cond_lr_mult != 1.0:  # one group fewer otherwise, so older runs resume as saved
+        conditions = [p for n, p in named if n.startswith(CONDITION_PARAMS)]
+    rest = [(n, p) for n, p in named if not any(p is c for c in conditions)]
     # Weight decay on matrices only (nanoGPT): not on biases, LayerNorms or null vectors.
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
     groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+        {"params": [p for _, p in rest if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for _, p in rest if p.dim() < 2], "weight_decay": 0.0},
     ]
+    if conditions:
+        groups.append({"params": conditions, "weight_decay": 0.0, "lr_mult": cfg.cond_lr_mult})
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
 
 
@@ -612,7 +629,7 @@ def _train(
     while step < cfg.steps:
         lr = lr_at(step, cfg)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_mult", 1.0)
         total = 0.0
         for micro in range(cfg.grad_accum):
             batch = {k: v.to(device) for k, v in sampler.batch(cfg.batch_size, True).items()}
@@ -791,6 +808,23 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         help="train on windows where an instrument re-strikes the same notes as the harness "
         "calls stuck too (left out by default)",
     )
+    p.add_argument(
+        "--keep-frozen-top",
+        action="store_true",
+        help="train on windows whose top voice the harness calls frozen too (left out by default)",
+    )
+    p.add_argument(
+        "--cond-lr-mult",
+        type=float,
+        default=d.cond_lr_mult,
+        help="learning-rate multiple (no weight decay) for the key/valence/arousal embeddings",
+    )
+    p.add_argument(
+        "--start-prob",
+        type=float,
+        default=d.start_prob,
+        help="share of windows that start at a piece's start (the opening, under its key)",
+    )
     p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
@@ -839,6 +873,9 @@ def run(args: argparse.Namespace) -> int:
         bf16_cpu=args.bf16_cpu,
         max_mma_share=args.max_mma_share,
         skip_stuck=not args.keep_stuck,
+        skip_frozen_top=not args.keep_frozen_top,
+        cond_lr_mult=args.cond_lr_mult,
+        start_prob=args.start_prob,
         model=ModelConfig(
             n_layer=args.layers,
             n_head=args.heads,
