@@ -1,6 +1,7 @@
 """Real-time factor of each `emsync score` stage on a generated 3-minute, 40-cut timeline.
 
 Usage: .venv/bin/python benchmarks/bench_score.py [--repeat N] [--engine arranger|transformer]
+       [--weights RUN_DIR]  (transformer: a candidate's weights instead of the shipped ones)
 Prints stage time / timeline duration (lower is faster; 0.1 means 10x faster than real time)
 and appends the figures, with machine and date, to benchmarks/results/score.md.
 """
@@ -48,13 +49,17 @@ def main() -> None:
     parser.add_argument(
         "--engine", choices=["transformer", "arranger"], default=ScoreOptions.engine
     )
+    parser.add_argument("--weights", type=Path, help="transformer weights folder")
     args = parser.parse_args()
+    engine = args.engine + (f" ({args.weights})" if args.weights else "")
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = make_timeline(Path(tmp))
         for i in range(args.repeat):
             start = time.perf_counter()
-            options = ScoreOptions(out=Path(tmp) / f"out{i}", engine=args.engine, progress=False)
+            options = ScoreOptions(
+                out=Path(tmp) / f"out{i}", engine=args.engine, weights=args.weights, progress=False
+            )
             result = score(path, options)
             total = time.perf_counter() - start
             timings = json.loads(result.files["report"].read_text())["timings_s"]
@@ -64,15 +69,16 @@ def main() -> None:
         rtf = statistics.median(r[stage] for r in runs) / DURATION_S
         lines.append(f"| {stage} | {rtf:.4f} |")
     table = "\n".join(lines)
-    print(f"{DURATION_S} s timeline, {N_CUTS} cuts, {args.engine} engine, render included")
+    print(f"{DURATION_S} s timeline, {N_CUTS} cuts, {engine} engine, render included")
     print(table)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     stamp = datetime.date.today().isoformat()
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(f"\n## {stamp} — {machine}, Python {platform.python_version()}\n\n")
         f.write(
-            f"`benchmarks/bench_score.py --repeat {args.repeat} --engine {args.engine}`: "
-            f"{DURATION_S} s timeline, {N_CUTS} cuts, {args.engine}, render included.\n\n{table}\n"
+            f"`benchmarks/bench_score.py --repeat {args.repeat} --engine {args.engine}"
+            f"{f' --weights {args.weights}' if args.weights else ''}`: "
+            f"{DURATION_S} s timeline, {N_CUTS} cuts, {engine}, render included.\n\n{table}\n"
         )
 
 

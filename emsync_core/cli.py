@@ -154,6 +154,12 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         help="transformer: how strongly notes keep to each scene's planned key, whose mode "
         "follows valence (default 0: off; docs/music-eval.md measured 4 nats)",
     )
+    p.add_argument(
+        "--weights",
+        type=Path,
+        help="transformer: a trained run's folder (model.json, model.safetensors) instead of "
+        "the shipped weights",
+    )
     p.add_argument("--soundfont", type=Path, help=".sf2/.sf3 to render with")
     p.add_argument("--rate", type=parse_rate, help="frame rate for EDLs (e.g. 25, 23.976)")
     p.add_argument("--timeline", help="which timeline of a multi-timeline file (default first)")
@@ -315,6 +321,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         unconstrained=args.unconstrained,
         guidance=args.guidance,
         key_bias=args.key_bias,
+        weights=args.weights,
         ensemble=args.ensemble,
         preview=args.preview,
         progress={"auto": None, "json": True, "none": False}[args.progress],

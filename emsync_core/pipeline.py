@@ -74,6 +74,7 @@ class ScoreOptions:
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
     guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
     key_bias: float = defaults.KEY_BIAS  # transformer only
+    weights: Path | None = None  # transformer only: a trained run's folder (None: the shipped)
     stems: bool = True  # also write one WAV per layer into stems/
     ensemble: str = DEFAULT_ENSEMBLE  # "film": the engine's own instruments (music/ensemble.py)
     preview: bool = False  # also write preview.mp4: the edit's picture with the score
@@ -285,13 +286,14 @@ def _engine_score(
     from .music.generate import generate
     from .music.model import EmsyncTransformer
 
-    if not (WEIGHTS_DIR / "model.safetensors").is_file():
+    weights = Path(options.weights) if options.weights is not None else WEIGHTS_DIR
+    if not (weights / "model.safetensors").is_file() or not (weights / "model.json").is_file():
         raise EmsyncError(
-            f"No transformer weights in '{WEIGHTS_DIR}' (model.safetensors). Train them with "
-            "`emsync train --corpus DIR --out RUN` and copy the best model there, or use "
+            f"No transformer weights in '{weights}' (model.safetensors and model.json). Train "
+            "them with `emsync train --corpus DIR --out RUN` and pass --weights RUN, or use "
             "--engine arranger."
         )
-    model = EmsyncTransformer.load(WEIGHTS_DIR)
+    model = EmsyncTransformer.load(weights)
     return generate(
         plan,
         model,
@@ -521,6 +523,7 @@ def build_report(
         "timeline": edit.name,
         "other_timelines": list(edit.other_timelines),
         "engine": result.engine,
+        "weights": str(Path(options.weights).resolve()) if options.weights else None,
         "seed": result.seed,
         "ensemble": options.ensemble,
         "rate": float(edit.rate),

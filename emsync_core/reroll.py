@@ -125,8 +125,13 @@ def _reroll_locked(
             f"There is no scene {scene}: the score in '{out_dir}' has scenes 0-{n_scenes - 1} "
             '(report.json, "scenes").'
         )
+    # A re-roll writes with the engine (and the weights) the score was written with.
+    weights = report.get("weights")
     options = dataclasses.replace(
-        options, engine=report["engine"], ensemble=report.get("ensemble", "film")
+        options,
+        engine=report["engine"],
+        ensemble=report.get("ensemble", "film"),
+        weights=Path(weights) if weights else options.weights,
     )
     takes = list(report.get("takes") or [{"take": 1, "scene": None, "seed": report["seed"]}])
     number = max(t["take"] for t in takes) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import opentimelineio as otio
@@ -38,3 +39,33 @@ def test_score_with_the_transformer_lands_a_chord_on_every_cut(tmp_path):
         for n in inst.notes:
             assert not any(n.start < c - 1e-4 and n.end > c + 1e-4 for c in cuts), n
             assert n.end - n.start <= 8.0 + 1e-6
+
+
+def test_score_with_other_weights_uses_them_and_says_so(tmp_path):
+    import pytest
+    import torch
+
+    from emsync_core.errors import EmsyncError
+    from emsync_core.music.model import ModelConfig
+
+    path = tmp_path / "short.otio"
+    timeline = timeline_from_cuts([40], 96, 24.0, "short", markers=[(1, "emotion: fear")])
+    otio.adapters.write_to_file(timeline, str(path))
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    EmsyncTransformer(ModelConfig(n_layer=1, n_head=2, d_model=16)).save(run)
+
+    def notes(out: str, weights=None) -> list[tuple[int, float]]:
+        options = ScoreOptions(out=tmp_path / out, engine="transformer", render=False)
+        result = score(path, dataclasses.replace(options, weights=weights))
+        report = json.loads((result.out_dir / "report.json").read_text())
+        assert report["weights"] == (str(run.resolve()) if weights else None)
+        midi = pretty_midi.PrettyMIDI(str(result.out_dir / "score.mid"))
+        return sorted((n.pitch, round(n.start, 3)) for i in midi.instruments for n in i.notes)
+
+    # An untrained model writes other notes than the shipped one, from the same seed.
+    assert notes("a", run) != notes("b")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(EmsyncError, match="model.json"):
+        score(path, ScoreOptions(out=tmp_path / "c", engine="transformer", weights=empty))
