@@ -10,7 +10,7 @@ from emsync_core.music import events
 from emsync_core.music import generate as generate_module
 from emsync_core.music.cut_rule import Boundaries, CutRule, Masks
 from emsync_core.music.generate import Decoder, generate
-from emsync_core.music.model import N_COND, EmsyncTransformer, KVCache, ModelConfig
+from emsync_core.music.model import N_COND, EmsyncTransformer, KVCache, ModelConfig, Sampling
 from emsync_core.music.plan import plan_score
 from emsync_core.pipeline import WEIGHTS_DIR
 
@@ -242,3 +242,27 @@ def test_rotary_attention_matches_a_plain_reference():
     scores = rotate(q, turns) @ rotate(k, turns).transpose(-1, -2)
     moved = rotate(q, later) @ rotate(k, later).transpose(-1, -2)
     assert torch.allclose(scores, moved, atol=1e-5)
+
+
+def test_weights_sample_with_the_values_their_model_json_gives(tmp_path):
+    torch.manual_seed(2)
+    EmsyncTransformer(ROTARY).save(tmp_path / "paper")
+    EmsyncTransformer.load(tmp_path / "paper").save(
+        tmp_path / "wide", {"sampling": {"top_p": 0.95}}
+    )
+    paper, wide = (EmsyncTransformer.load(tmp_path / name) for name in ("paper", "wide"))
+    assert paper.sampling == Sampling(1.3, 0.6) and wide.sampling == Sampling(1.3, 0.95)
+
+    def notes(model, **kw) -> list:
+        midi = generate(_plan(6.0), model, seed=3, **kw).midi
+        return [(n.pitch, n.start) for inst in midi.instruments for n in inst.notes]
+
+    # The same weights: their own top-p is what the caller gets without asking, and an
+    # explicit value still wins.
+    assert notes(wide) == notes(paper, top_p=0.95) != notes(paper)
+    assert notes(wide, top_p=0.6) == notes(paper)
+    (tmp_path / "wide" / "model.json").write_text(
+        (tmp_path / "wide" / "model.json").read_text().replace("0.95", "1.5")
+    )
+    with pytest.raises(ValueError, match="top_p"):
+        EmsyncTransformer.load(tmp_path / "wide")

@@ -1,7 +1,9 @@
 """The engine settings the harness compares, by name.
 
-A setting is an engine plus its options. "plain" is the transformer sampled as the paper does
-(temperature 1.3, top-p 0.6, the paper's repetition penalty); the other transformer settings
+A setting is an engine plus its options. "plain" is the transformer sampled with its weights'
+own defaults (`model.Sampling`: the paper's temperature 1.3 and top-p 0.6 unless model.json
+says otherwise) and the paper's repetition penalty; "paper-sampling" forces 1.3 / 0.6 whatever
+the weights say, to measure what their own values change; the other transformer settings
 add one decoding lever or both (classifier-free guidance 3, key bias 4 nats). Unconstrained
 settings leave cuts to the model, to measure how it anticipates them.
 
@@ -31,6 +33,8 @@ class Setting:
     key_bias: float = 0.0
     repetition_guard: bool = True
     weights: str | None = None  # a candidate model's folder; None: the shipped weights
+    temperature: float | None = None  # None: the weights' own (model.json "sampling")
+    top_p: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +47,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("transformer-plain", "transformer"),
         Setting("transformer-guidance-keybias", "transformer", guidance=3.0, key_bias=4.0),
         Setting("transformer-plain-noguard", "transformer", repetition_guard=False),
+        Setting("transformer-paper-sampling", "transformer", temperature=1.3, top_p=0.6),
         # one lever at a time, to find which one breaks the music
         Setting("transformer-guidance", "transformer", guidance=3.0),
         Setting("transformer-keybias", "transformer", key_bias=4.0),
@@ -87,4 +92,6 @@ def compose(setting: Setting, plan: ScorePlan, seed: int) -> Score:
         guidance=setting.guidance,
         key_bias=setting.key_bias,
         repetition_guard=setting.repetition_guard,
+        temperature=setting.temperature,
+        top_p=setting.top_p,
     )

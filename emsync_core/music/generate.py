@@ -14,7 +14,8 @@ nucleus (top-p), sample, append, step the KV cache. What the model is told at ev
 The cut rule (`cut_rule.CutRule`) says what may come next and clamps time shifts, so every
 cut gets a new chord on its frame (`constrained=False` leaves that to the model).
 
-Sampling follows the paper: temperature 1.3, top-p 0.6, seeded; `<PAD>`, `<START>` and the
+Sampling follows the paper by default (temperature 1.3, top-p 0.6), or the values the weights
+were measured with (model.json "sampling", `model.Sampling`), seeded; `<PAD>`, `<START>` and the
 instrument-count tokens are never sampled; and the paper's repetition penalty: while the
 nucleus keeps collapsing to one or two tokens the temperature rises (`heated`).
 
@@ -203,8 +204,8 @@ def generate(
     plan: ScorePlan,
     model: EmsyncTransformer,
     seed: int,
-    temperature: float = 1.3,
-    top_p: float = 0.6,
+    temperature: float | None = None,
+    top_p: float | None = None,
     constrained: bool = True,
     guidance: float = 1.0,
     key_bias: float = 0.0,
@@ -218,10 +219,13 @@ def generate(
     pitched notes outside each scene's planned key and raises its tonic triad by half that;
     `repetition_guard=False` turns the paper's repetition penalty off (for measuring it).
     `on_progress(fraction)` hears each further second of music. `int8=False` decodes in
-    float32 on CPU."""
+    float32 on CPU. `temperature` and `top_p` default to the weights' own (`model.sampling`).
+    """
     if not 0.0 <= key_bias < math.inf:
         raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
+    temperature = model.sampling.temperature if temperature is None else temperature
+    top_p = model.sampling.top_p if top_p is None else top_p
     generator = torch.Generator().manual_seed(int(seed))
     masks = Masks()
     end = max(1, round(plan.duration_s / STEP_S))

@@ -98,6 +98,22 @@ class ModelConfig:
         return cls(**known)
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How a model's tokens are sampled by default: nucleus (top-p) after temperature.
+
+    The defaults are the paper's. Weights whose harness figures were measured with other
+    values say so in their model.json ("sampling"), and decoding uses them: a narrow nucleus
+    is tuned to one model, it is not a property of the method (docs/training.md)."""
+
+    temperature: float = 1.3
+    top_p: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not (self.temperature > 0 and 0 < self.top_p <= 1):
+            raise ValueError(f"sampling needs temperature > 0 and 0 < top_p <= 1, not {self}")
+
+
 # ---------------------------------------------------------------------------------------
 # safetensors: 8-byte little-endian header size, a JSON header, then raw little-endian data
 
@@ -348,6 +364,7 @@ class EmsyncTransformer(nn.Module):
         # Event tokens the model attends to when decoding: positions past the training window
         # keep their random initialisation, so `load` narrows this to what training covered.
         self.context = config.max_tokens
+        self.sampling = Sampling()  # the weights' own, from model.json (`load`)
         d = config.d_model
         self.tok_emb = nn.Embedding(config.vocab_size, d)
         self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
@@ -501,6 +518,7 @@ class EmsyncTransformer(nn.Module):
         model = cls(ModelConfig.from_dict(info["config"]))
         tensors, _ = load_safetensors(folder / "model.safetensors")
         model.load_state_dict(tensors)
+        model.sampling = Sampling(**info.get("sampling", {}))
         seq_len = info.get("train_config", {}).get("seq_len")
         if seq_len:
             # A window of seq_len tokens trains inputs of seq_len - 1 tokens (the last is
