@@ -7,7 +7,9 @@ thresholds they crossed, the longest re-strike runs, the mean activity of each i
 layer per emotion (drums should sound in aroused scenes, not in calm ones), new harmonies at
 cuts against control times, and the mood sweeps (seeds whose mode moves toward major from
 valence -1 to +1, seeds whose new pitches per second rise 1.5x from arousal -1 to +1, and the
-means per level). The full report is `python -m emsync_core.eval report`.
+means per level), and in how many sweep scores the key the plan asked for is the key heard
+(diagnostic: rows written since 2026-12-06 session 5). The full report is
+`python -m emsync_core.eval report`.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def summarise(rows: list[dict]) -> list[str]:
             at = np.mean([c["new_harmony_at_cuts"] for c in contrast])
             ctl = np.mean([c["new_harmony_at_controls"] for c in contrast])
             out.append(f"  new harmony within 250 ms: at cuts {at:.2f}, at control times {ctl:.2f}")
+    for setting in sorted({r["setting"] for r in rows}):
+        ranks = [
+            r["planned_key_rank"]
+            for r in rows
+            if r["setting"] == setting and r["part"] == "sweep" and "planned_key_rank" in r
+        ]
+        if ranks:
+            heard = sum(rank == 0 for rank in ranks)
+            out.append(f"{setting} sweeps: planned key heard (best of 24) in {heard}/{len(ranks)}")
     for setting, m in mood_response(rows).items():
         out.append(
             f"{setting} sweeps: {m['seeds']} seeds, mode toward major {m['mode_up']}, "

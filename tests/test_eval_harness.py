@@ -95,6 +95,9 @@ def test_mode_reads_major_and_minor():
     major = _midi({"pad": [(p, 0.0, 4.0) for p in (60, 64, 67)] + [(62, 4, 5), (65, 5, 6)]})
     minor = _midi({"pad": [(p, 0.0, 4.0) for p in (57, 60, 64)] + [(59, 4, 5), (62, 5, 6)]})
     assert measures.major_minus_minor(major) > 0 > measures.major_minus_minor(minor)
+    # C major and A minor share their notes; the chord and the scale around it tell them apart
+    assert measures.key_rank(major, 0, minor=False) == 0 < measures.key_rank(major, 9, minor=True)
+    assert measures.key_rank(minor, 9, minor=True) == 0 < measures.key_rank(minor, 0, minor=False)
 
 
 def test_overlapped_area_is_one_for_the_same_music_and_falls_away_from_it():
@@ -150,6 +153,12 @@ def test_the_harness_writes_rows_and_a_report_with_its_decision(tmp_path):
         assert r["commit"] and r["date"] and r["machine"] and r["settings"]["engine"] == "arranger"
         assert (tmp_path / r["midi"]).exists() and r["degenerate"] == []
         assert r["contrast"]["new_harmony_at_cuts"] == 1.0 or r["n_cuts"] == 0
+    # The arranger plays the key it is given: every sweep score in a major or minor key is
+    # heard in it. (A mixolydian scale is a major one from another tonic, heard as that.)
+    sweeps = [r for r in rows if r["part"] == "sweep" and "dian" not in r["planned_key"]]
+    assert sweeps and all(r["planned_key_rank"] == 0 for r in sweeps), [
+        (r["planned_key"], r["planned_key_rank"]) for r in sweeps
+    ]
     doc = tmp_path / "music-eval.md"
     write_report([out], doc, tmp_path / "img")
     text = doc.read_text()

@@ -256,19 +256,37 @@ def lift(at_cuts: float, at_controls: float) -> float:
 # Mood response
 
 
-def major_minus_minor(midi: pretty_midi.PrettyMIDI) -> float:
-    """Best major minus best minor Krumhansl key correlation of the duration-weighted pitch
-    classes: > 0 leans major, < 0 minor."""
+def _pitch_classes(midi: pretty_midi.PrettyMIDI) -> np.ndarray:
+    """Duration-weighted pitch classes of the pitched notes."""
     hist = np.zeros(12)
     for inst in midi.instruments:
         if inst.is_drum:
             continue
         for n in inst.notes:
             hist[n.pitch % 12] += max(0.0, n.end - n.start)
+    return hist
+
+
+def major_minus_minor(midi: pretty_midi.PrettyMIDI) -> float:
+    """Best major minus best minor Krumhansl key correlation of the duration-weighted pitch
+    classes: > 0 leans major, < 0 minor."""
+    hist = _pitch_classes(midi)
     if not hist.any():
         return math.nan
     major, minor = key_correlations(hist)
     return float(major.max() - minor.max())
+
+
+def key_rank(midi: pretty_midi.PrettyMIDI, tonic: int, minor: bool) -> int:
+    """How many of the 24 keys correlate better with the score than the given one (0: the
+    score is heard in that key, Krumhansl-Schmuckler). A diagnostic of whether a model
+    follows the key it was asked for; the mode line itself is `major_minus_minor`."""
+    hist = _pitch_classes(midi)
+    if not hist.any():
+        return 24
+    major, minor_ = key_correlations(hist)
+    scores = np.r_[major, minor_]
+    return int((scores > scores[tonic % 12 + 12 * int(minor)]).sum())
 
 
 def new_pitches_per_second(midi: pretty_midi.PrettyMIDI, duration: float) -> float:

@@ -29,6 +29,7 @@ from pathlib import Path
 import pretty_midi
 
 from ..emotion.mapping import EKMAN6
+from ..music.harmony import MAJOR_LIKE, NOTE_NAMES
 from ..music.plan import plan_score
 from . import distance, edits, measures
 from .engines import SETTINGS, Setting, compose, with_weights
@@ -180,6 +181,11 @@ def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
         "midi": f"midi/{midi_dir.name}/{name}",
     }
     row.update(measure(midi, job.edit.duration_s, boundaries, job.seed))
+    keys = {(s.key.tonic, s.key.mode) for s in plan.scenes}
+    if len(keys) == 1:  # one key asked for: is it the key heard? (transformer diagnostics)
+        ((tonic, mode),) = keys
+        row["planned_key"] = f"{NOTE_NAMES[tonic]} {mode}"
+        row["planned_key_rank"] = measures.key_rank(midi, tonic, mode not in MAJOR_LIKE)
     return row
 
 
