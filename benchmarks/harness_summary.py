@@ -8,7 +8,8 @@ layer per emotion (drums should sound in aroused scenes, not in calm ones), new 
 cuts against control times, and the mood sweeps (seeds whose mode moves toward major from
 valence -1 to +1, seeds whose new pitches per second rise 1.5x from arousal -1 to +1, and the
 means per level), and in how many sweep scores the key the plan asked for is the key heard
-(diagnostic: rows written since 2026-12-06 session 5). The full report is
+(diagnostic: rows written since 2026-12-06 session 5); with the reference rows among the files
+(rows-arranger.jsonl), each setting's distance to real music. The full report is
 `python -m emsync_core.eval report`.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emsync_core.eval.report import load_rows, mood_response  # noqa: E402
+from emsync_core.eval.report import distances, load_rows, mood_response  # noqa: E402
 
 
 def summarise(rows: list[dict]) -> list[str]:
@@ -74,6 +75,9 @@ def summarise(rows: list[dict]) -> list[str]:
             f"{k:+.1f}: {v:+.3f}" for k, v in m["mode_by_level"].items()))  # fmt: skip
         out.append("  new pitches/s by arousal: " + ", ".join(
             f"{k:+.1f}: {v:.2f}" for k, v in m["density_by_level"].items()))  # fmt: skip
+    # Needs the reference rows too (rows-arranger.jsonl holds them).
+    for setting, d in distances(rows).items():
+        out.append(f"{setting}: distance to real music, mean overlapped area {d['mean']:.3f}")
     return out
 
 
