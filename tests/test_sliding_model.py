@@ -189,8 +189,14 @@ def test_capped_training_tokens_end_notes_at_8_seconds():
 
 # Token hashes of the shipped weights' fixed-seed scores, computed with the code before
 # rotary positions and the note cap were added (commit 8dd5c9c): learned positions must
-# decode exactly as before. int8 kernels may round differently on another CPU family.
-SHIPPED_HASHES = {True: (2462, "8dd11f9915234140"), False: (1057, "79563ebdfe055123")}
+# decode exactly as before. float32 decodes the same everywhere; the int8 kernels round
+# differently per CPU family, so int8 has one hash per family the old code was run on (the
+# first machine; an AMD EPYC with AVX512, 2026-12-06). A new family: run 8dd5c9c's
+# `generate(plan, model, seed=11, int8=True)` there and add its hash.
+SHIPPED_HASHES = {
+    True: {(2462, "8dd11f9915234140"), (2044, "5f9146b44587901d")},
+    False: {(1057, "79563ebdfe055123")},
+}
 
 
 @pytest.mark.parametrize("int8", [True, False])
@@ -216,7 +222,7 @@ def test_the_shipped_model_decodes_exactly_as_before(monkeypatch, int8):
         torch.set_num_threads(threads)
     tokens = seen["tokens"]
     digest = hashlib.sha256(str(tokens).encode()).hexdigest()[:16]
-    assert (len(tokens), digest) == SHIPPED_HASHES[int8]
+    assert (len(tokens), digest) in SHIPPED_HASHES[int8]
 
 
 def test_rotary_attention_matches_a_plain_reference():
