@@ -51,17 +51,16 @@ def songs_contrast(folder: Path, n: int) -> None:
 
 
 def model_contrast(weights: str, n_edits: int) -> None:
-    from emsync_core.eval.engines import _model
     from emsync_core.music.generate import generate
-    from emsync_core.music.plan import plan_score
+    from emsync_core.music.model import EmsyncTransformer
 
-    model = _model(weights)
+    model = EmsyncTransformer.load(Path(weights))
     for soft in (True, False):
         rows = []
         for k in range(n_edits):
             for emotion in edits.EKMAN6:
                 edit = edits.one_mood(edits.short_edit(k), emotion)
-                plan = plan_score([s for s, _ in edit.sections], [m for _, m in edit.sections], 0)
+                plan = edit.plan(0)
                 if not soft:  # one chord per scene: the cuts are the only boundaries
                     scenes = tuple(
                         dataclasses.replace(s, chord_beats=(s.beats,)) for s in plan.scenes

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, replace
 
 from ..emotion.mapping import EKMAN6, EMOTION_VA
+from ..music.plan import ScorePlan, plan_score
 
 RATE = 24.0  # frames per second: cuts fall on whole frames, as on a real timeline
 MIN_SHOT_S = 0.5
@@ -48,6 +49,10 @@ class TestEdit:
             edges = [start, *sorted(h for h in self.hits_s if start < h < end), end]
             out.extend(((a, b), mood) for a, b in zip(edges[:-1], edges[1:], strict=True))
         return out
+
+    def plan(self, seed: int) -> ScorePlan:
+        """The score plan of this edit's sections, as the engines are given it."""
+        return plan_score([s for s, _ in self.sections], [m for _, m in self.sections], seed)
 
 
 def _on_frame(t: float) -> float:

@@ -30,7 +30,6 @@ import pretty_midi
 
 from ..emotion.mapping import EKMAN6
 from ..music.harmony import MAJOR_LIKE, NOTE_NAMES
-from ..music.plan import plan_score
 from . import distance, edits, measures
 from .engines import SETTINGS, Setting, compose, with_weights
 from .reference import reference_pieces
@@ -149,9 +148,7 @@ def measure(
 
 
 def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
-    plan = plan_score(
-        [s for s, _ in job.edit.sections], [m for _, m in job.edit.sections], job.seed
-    )
+    plan = job.edit.plan(job.seed)
     started = time.perf_counter()
     score = compose(setting, plan, job.seed)
     seconds = time.perf_counter() - started

@@ -362,7 +362,8 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Adam
     conditions = []
     if cfg.cond_lr_mult != 1.0:  # one group fewer otherwise, so older runs resume as saved
         conditions = [p for n, p in named if n.startswith(CONDITION_PARAMS)]
-    rest = [(n, p) for n, p in named if not any(p is c for c in conditions)]
+    taken = {id(p) for p in conditions}
+    rest = [(n, p) for n, p in named if id(p) not in taken]
     # Weight decay on matrices only (nanoGPT): not on biases, LayerNorms or null vectors.
     groups = [
         {"params": [p for _, p in rest if p.dim() >= 2], "weight_decay": cfg.weight_decay},
@@ -806,7 +807,7 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "--keep-stuck",
         action="store_true",
         help="train on windows where an instrument re-strikes the same notes as the harness "
-        "calls stuck too (left out by default)",
+        "calls stuck too (left out by default); keeps frozen-top windows as well",
     )
     p.add_argument(
         "--keep-frozen-top",
