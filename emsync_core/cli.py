@@ -362,7 +362,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .music import corpus as music_corpus
     from .music import train as music_train
 
-    builds = args.build_corpus or args.build_mma is not None
+    builds = args.build_corpus or args.build_mma is not None or args.build_arranger is not None
     return music_corpus.run(args) if builds else music_train.run(args)
 
 

@@ -7,7 +7,8 @@ Sources (`emsync train --build-corpus SRC... --out DIR`):
 - a folder (searched recursively for .mid/.midi) or a single MIDI file. A MIDI file with a
   label sidecar (`song.json` next to `song.mid`, `sidecar.FORMAT`; the MMA corpus writes one
   per song) gets its `<CHORD>` boundaries and its valence/arousal/mode from it instead of
-  from chord recognition and the proxy labels.
+  from chord recognition and the proxy labels. `--build-mma OUT` (`mma_corpus.py`) and
+  `--build-arranger OUT` (`arranger_corpus.py`) write such folders.
 
 Labels per window: every record also holds `windows` (token index where each window starts,
 with its known labels or its raw proxy features; 8 bars per window, or the sidecar's
@@ -46,7 +47,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import EmsyncError
-from . import chords, events, labels, mma_corpus, sidecar
+from . import arranger_corpus, chords, events, labels, mma_corpus, sidecar
 from .events import BASS, STRINGS, Note, Piece
 
 FORMAT_VERSION = 2  # 2: per-window labels and sidecar labels in the records
@@ -305,6 +306,7 @@ def _windows(
                 "valence": w.valence,
                 "arousal": w.arousal,
                 "mode": w.mode,
+                **({"tonic": w.tonic} if w.tonic is not None else {}),
             }
             for w in known.windows
             if w.start_s < piece.duration
@@ -319,16 +321,30 @@ def _windows(
 
 def mix_weights(pieces: Sequence[dict], max_share: dict[str, float]) -> np.ndarray:
     """Sampling weights (sum 1) proportional to tokens, with each capped source (e.g.
-    {"mma": 0.7}) scaled down to at most its share of the total; grooves are loops, so the
-    MMA songs should not drown the real music (docs/corpus.md)."""
+    {"mma": 0.7}) scaled down to at most its share of the total and the others sharing the
+    rest in proportion; grooves are loops, so the MMA songs should not drown the real music
+    (docs/corpus.md)."""
     tokens = np.array([p["n_tokens"] for p in pieces], dtype=float)
-    weights = tokens / tokens.sum()
-    for source, cap in max_share.items():
-        mine = np.array([p.get("source") == source for p in pieces])
-        share = weights[mine].sum()
-        if 0 < share < 1 and share > cap:
-            weights[mine] *= cap / share
-            weights[~mine] *= (1 - cap) / (1 - share)
+    sources = np.array([p.get("source") for p in pieces], dtype=object)
+    share = {s: tokens[sources == s].sum() / tokens.sum() for s in set(sources)}
+    fixed: dict[str, float] = {}
+    # Capping one source raises the others' shares, which may push another over its cap.
+    while True:
+        rest = 1 - sum(fixed.values())
+        free = sum(v for s, v in share.items() if s not in fixed)
+        over = [
+            s
+            for s in share
+            if s not in fixed
+            and s in max_share
+            and free > 0
+            and share[s] / free * rest > max_share[s]
+        ]
+        if not over:
+            break
+        fixed.update({s: max_share[s] for s in over})
+    scale = {s: fixed[s] / v if s in fixed else rest / free for s, v in share.items() if v > 0}
+    weights = tokens / tokens.sum() * np.array([scale.get(s, 0.0) for s in sources])
     return weights / weights.sum()
 
 
@@ -473,8 +489,11 @@ def _piece_key(rec: dict) -> int:
 
 
 def _window_key(rec: dict, window: dict) -> int:
-    """A window's key index: the piece's tonic in the window's known mode, else the key
-    profile's best match over the window; NULL_KEY for a window without notes."""
+    """A window's key index: its own known key (a generator that modulates writes one), the
+    piece's tonic in the window's known mode, else the key profile's best match over the
+    window; NULL_KEY for a window without notes."""
+    if "tonic" in window:
+        return labels.key_index(int(window["tonic"]), window["mode"])
     if "raw" not in window:
         if rec["key"] == labels.NULL_KEY:
             return labels.NULL_KEY
@@ -575,6 +594,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--shard-size", type=int, default=32, help="files per shard")
     mma_corpus.configure_parser(p)
+    arranger_corpus.configure_parser(p)
     p.add_argument(
         "--val-percent", type=float, default=5.0, help="share of pieces held out for validation"
     )
@@ -585,6 +605,10 @@ def run(args: argparse.Namespace) -> int:
         if args.build_corpus:
             raise EmsyncError("give either --build-mma OUT or --build-corpus SRC..., not both")
         return mma_corpus.run(args)
+    if getattr(args, "build_arranger", None) is not None:
+        if args.build_corpus:
+            raise EmsyncError("give either --build-arranger OUT or --build-corpus SRC..., not both")
+        return arranger_corpus.run(args)
     if not args.build_corpus:
         raise EmsyncError("nothing to do: give --build-corpus SRC... --out DIR")
     if args.out is None:

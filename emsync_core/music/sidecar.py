@@ -1,14 +1,15 @@
 """Known labels next to a MIDI file: `song.mid` + `song.json` with `"format": "emsync-labels/1"`.
 
-Written by generators that know what they made (the MMA corpus: `mma_corpus.py`; later our
-own arranger). The corpus builder (`corpus.process_item`) reads it and then:
+Written by generators that know what they made (the MMA corpus: `mma_corpus.py`; our
+arranger: `arranger_corpus.py`). The corpus builder (`corpus.process_item`) reads it and then:
 
 - uses `boundaries_s` as the `<CHORD>` boundaries instead of recognising chords (power-chord
   grooves have no third, so recognition finds nothing there);
 - stores the piece's and each window's valence/arousal/mode, which override the proxy labels
   (`labels.py`) when the corpus is read (`corpus.Corpus`).
 
-Only these fields (and `tonic`, the key's pitch class, when present) are read; a generator
+Only these fields (and `tonic`, the key's pitch class, per piece and per window, when
+present) are read; a generator
 may write more (key name, tempo, groove, chart).
 """
 
@@ -28,6 +29,7 @@ class LabelWindow:
     valence: float  # [-1, 1]
     arousal: float  # [-1, 1]
     mode: str  # "major" or "minor"
+    tonic: int | None = None  # the window's own key, when the generator modulates
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def read(midi_path: str | Path) -> Sidecar | None:
                 float(w["valence"]),
                 float(w["arousal"]),
                 str(w["mode"]),
+                int(w["tonic"]) if w.get("tonic") is not None else None,
             )
             for w in data.get("windows", [])
         ),

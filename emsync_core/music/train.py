@@ -93,6 +93,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     chord_weight: float = 10.0  # paper: chord_loss_weight
     cond_drop: float = 0.2  # paper: remove_chord_prob / remove_arousal_prob
+    # The key condition is dropped this often: with the key always given, the valence label
+    # says nothing the key does not, and the model learns to ignore it (docs/training.md).
+    key_drop: float = 0.2
     start_prob: float = 0.05
     bar_start_prob: float = 0.5
     augment: bool = True
@@ -105,6 +108,9 @@ class TrainConfig:
     # Grooves are loops: MMA songs are sampled at most this share of the windows, so the real
     # music (music21, the user's MIDI) keeps its melodies in the mix (docs/corpus.md).
     max_mma_share: float = 0.7
+    # Our arranger's scores (arranger_corpus.py) hold harmony between chord changes and never
+    # loop, but they are one composer's habits: at most this share, so real music stays in.
+    max_arranger_share: float = 0.4
     # Windows in which an instrument re-strikes the same notes as the harness calls stuck are
     # not trained on (music/restrikes.py): the MMA grooves' loops taught the model to hammer.
     skip_stuck: bool = True
@@ -121,6 +127,8 @@ class TrainConfig:
         # Runs saved before the stuck-window filter resume on the windows they trained on.
         data.setdefault("skip_stuck", False)
         data.setdefault("skip_frozen_top", False)
+        # ... and runs saved before the key had its own dropout dropped it with the others.
+        data.setdefault("key_drop", data.get("cond_drop", cls.cond_drop))
         model = ModelConfig.from_dict(data.pop("model", {}))
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known, model=model)
@@ -144,7 +152,9 @@ class WindowSampler:
         self.pieces = corpus.split(split)
         if not self.pieces:
             raise EmsyncError(f"the corpus in {corpus.root} has no '{split}' pieces")
-        self.weights = mix_weights(self.pieces, {"mma": cfg.max_mma_share})
+        self.weights = mix_weights(
+            self.pieces, {"mma": cfg.max_mma_share, "arranger": cfg.max_arranger_share}
+        )
         self.cfg = cfg
         self.rng = rng
         self._stuck: dict[int, np.ndarray] = {}  # piece index -> stuck flag per window
@@ -224,7 +234,7 @@ class WindowSampler:
             va[rng.random((batch_size, 2)) < cfg.cond_drop] = np.nan
             offsets[rng.random(batch_size) < cfg.cond_drop] = np.nan
             if cfg.model.key_condition:  # drawn only then, so older runs resume bit for bit
-                keys[rng.random(batch_size) < cfg.cond_drop] = NULL_KEY
+                keys[rng.random(batch_size) < cfg.key_drop] = NULL_KEY
         return {
             "tokens": torch.from_numpy(tokens),
             "offsets": torch.from_numpy(offsets),
@@ -804,6 +814,19 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         help="at most this share of the windows from MMA songs (grooves are loops)",
     )
     p.add_argument(
+        "--max-arranger-share",
+        type=float,
+        default=d.max_arranger_share,
+        help="at most this share of the windows from our arranger's scores (--build-arranger)",
+    )
+    p.add_argument(
+        "--key-drop",
+        type=float,
+        default=d.key_drop,
+        help="share of training windows whose key condition is withheld (valence must then "
+        "carry the mode)",
+    )
+    p.add_argument(
         "--keep-stuck",
         action="store_true",
         help="train on windows where an instrument re-strikes the same notes as the harness "
@@ -873,6 +896,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         bf16_cpu=args.bf16_cpu,
         max_mma_share=args.max_mma_share,
+        max_arranger_share=args.max_arranger_share,
+        key_drop=args.key_drop,
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
         cond_lr_mult=args.cond_lr_mult,
