@@ -11,7 +11,9 @@ and a positive one for minor (sparse) pieces; differences near 0 mean it ignores
 
 A model with a key condition is also asked for the piece's key (`key`, the label training
 used) against the parallel key (same tonic, other mode) and against no key: positive
-differences (nats/token, other minus own) mean it listens to the key.
+differences (nats/token, other minus own) mean it listens to the key. With the key given,
+valence says nothing the key does not, so such a model is also probed for valence with no key
+(`valence, no key`): what it does when the key condition is withheld.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def main() -> None:
         v_diff: dict[str, list[float]] = {"major": [], "minor": []}
         a_diff: dict[str, list[float]] = {"dense": [], "sparse": []}
         k_diff: dict[str, list[float]] = {"parallel key": [], "no key": []}
+        v_free: dict[str, list[float]] = {"major": [], "minor": []}  # valence, key withheld
         keyed = model.config.key_condition
         with torch.inference_mode():
             for piece in pieces:
@@ -67,9 +70,14 @@ def main() -> None:
                     k_diff["no key"].append(
                         piece_nll(model, tokens, n, v, a, labels.NULL_KEY) - own
                     )
+                mode = "major" if piece["raw"]["mode"] > 0 else "minor"
                 up = piece_nll(model, tokens, n, 1.0, a, key)
                 down = piece_nll(model, tokens, n, -1.0, a, key)
-                v_diff["major" if piece["raw"]["mode"] > 0 else "minor"].append(up - down)
+                v_diff[mode].append(up - down)
+                if keyed:
+                    up = piece_nll(model, tokens, n, 1.0, a, labels.NULL_KEY)
+                    down = piece_nll(model, tokens, n, -1.0, a, labels.NULL_KEY)
+                    v_free[mode].append(up - down)
                 up, down = (
                     piece_nll(model, tokens, n, v, 1.0, key),
                     piece_nll(model, tokens, n, v, -1.0, key),
@@ -81,6 +89,8 @@ def main() -> None:
         if keyed:
             cells = [f"{k} {np.mean(d):+.4f} (n={len(d)})" for k, d in k_diff.items()]
             print(f"{folder}: nats/token, other minus own key: {', '.join(cells)}")
+            cells = [f"{k} {np.mean(d):+.4f} (n={len(d)})" for k, d in v_free.items()]
+            print(f"{folder}: nats/token, valence +1 minus -1 with no key: {', '.join(cells)}")
 
 
 if __name__ == "__main__":
