@@ -68,6 +68,18 @@ def shot_lengths(rng: random.Random, total_s: float, median_s: float, sigma: flo
     return fit_total(lengths, total_s)
 
 
+# Shot rhythm of each kind of stretch: (median shot length in s, lognormal sigma).
+STRETCH_RHYTHM = {"dialogue": (4.0, 0.4), "montage": (1.2, 0.5), "coverage": (3.5, 0.8)}
+
+
+def stretch_shots(rng: random.Random, kind: str, span_s: float) -> list[float]:
+    """Shot lengths filling `span_s` seconds of a dialogue, montage or coverage stretch, or
+    one shot for a "long_take"."""
+    if kind == "long_take":
+        return [span_s]
+    return shot_lengths(rng, span_s, *STRETCH_RHYTHM[kind])
+
+
 def fit_total(lengths: list[float], total_s: float) -> list[float]:
     """`lengths` cut to add up to `total_s`: shots wholly past it are dropped, the last one
     ends there (merged into the one before when that leaves it under half a second)."""
@@ -156,16 +168,10 @@ def reel_10min(seed: int = 0) -> TestEdit:
     """10 minutes: dialogue, montage and long takes, scenes of 4-15 shots, hits."""
     rng = random.Random(2000 + seed)
     lengths: list[float] = []
+    spans = {"dialogue": (40, 90), "montage": (15, 30), "coverage": (30, 60), "long_take": (20, 60)}
     while sum(lengths) < 600.0:
         kind = rng.choice(["dialogue", "dialogue", "montage", "coverage", "long_take"])
-        if kind == "dialogue":
-            lengths += shot_lengths(rng, rng.uniform(40, 90), 4.0, 0.4)
-        elif kind == "montage":
-            lengths += shot_lengths(rng, rng.uniform(15, 30), 1.2, 0.5)
-        elif kind == "coverage":
-            lengths += shot_lengths(rng, rng.uniform(30, 60), 3.5, 0.8)
-        else:
-            lengths.append(rng.uniform(20, 60))
+        lengths += stretch_shots(rng, kind, rng.uniform(*spans[kind]))
     lengths = fit_total(lengths, 600.0)
     return _edit(
         "reel_10min",

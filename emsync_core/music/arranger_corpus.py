@@ -12,7 +12,7 @@ key per scene, and a `<CHORD>` at every chord start the plan asks for.
 atomically, so an interrupted build resumes where it stopped). `--build-corpus OUT` then
 tokenises them like any MIDI folder.
 
-The edits are drawn like real ones (`eval.edits.shot_lengths`: lognormal shots of dialogue,
+The edits are drawn like real ones (`eval.edits.stretch_shots`: lognormal shots of dialogue,
 montage, coverage and long takes, scenes of several shots, hit markers in long shots), from a
 seed space of their own, so the harness's edits are never trained on. Moods are half Ekman
 emotions (as the classifier gives them, jittered) and half anywhere in the valence/arousal
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..emotion.mapping import EKMAN6, EMOTION_VA
 from ..errors import EmsyncError
-from ..eval.edits import TestEdit, fit_total, shot_lengths
+from ..eval.edits import TestEdit, fit_total, stretch_shots
 from . import sidecar
 from .arranger import arrange
 from .harmony import MAJOR_LIKE
@@ -43,6 +43,8 @@ RATE = 24.0  # cuts on a 24 fps frame grid, as on a real timeline
 
 # (kind, share of the draws): stretches of an edit, as `eval.edits.reel_10min` mixes them.
 _STRETCHES = (("dialogue", 2), ("montage", 1), ("coverage", 2), ("long_take", 1))
+# Seconds each kind of stretch lasts: shorter than a 10-minute reel's, for scores of minutes.
+_SPANS_S = {"dialogue": (20, 60), "montage": (8, 25), "coverage": (20, 60), "long_take": (12, 60)}
 
 
 def random_mood(rng: random.Random) -> tuple[float, float]:
@@ -62,14 +64,7 @@ def random_edit(rng: random.Random, name: str) -> TestEdit:
     lengths: list[float] = []
     while sum(lengths) < total:
         kind = rng.choice(kinds)
-        if kind == "dialogue":
-            lengths += shot_lengths(rng, rng.uniform(20, 60), 4.0, 0.4)
-        elif kind == "montage":
-            lengths += shot_lengths(rng, rng.uniform(8, 25), 1.2, 0.5)
-        elif kind == "coverage":
-            lengths += shot_lengths(rng, rng.uniform(20, 60), 3.5, 0.8)
-        else:
-            lengths.append(rng.uniform(12, 60))
+        lengths += stretch_shots(rng, kind, rng.uniform(*_SPANS_S[kind]))
     lengths = fit_total(lengths, total)
     edges = [0.0]
     for length in lengths:
