@@ -99,6 +99,10 @@ def test_window_labels_take_the_windows_of_the_piece():
     assert train.window_labels(piece, 0, 100) == (-1.0, 0.0)
     assert train.window_labels(piece, 150, 250) == pytest.approx((0.75, 0.6))  # NaN -> 0.5
     assert train.window_labels(piece, 50, 150) == pytest.approx((0.0, 0.5))
+    # By majority: the section with most of the tokens, not a blend of moods.
+    assert train.window_labels(piece, 60, 200, majority=True) == (1.0, 1.0)
+    assert train.window_labels(piece, 0, 90, majority=True) == (-1.0, 0.0)
+    assert train.window_labels(piece, 190, 300, majority=True) == pytest.approx((0.5, 0.2))
     piece["window_tokens"] = np.array([20, 100])  # tokens before the first window: its label
     piece["window_labels"] = [(-1.0, 0.0), (1.0, 1.0)]
     assert train.window_labels(piece, 0, 50) == (-1.0, 0.0)

@@ -96,6 +96,9 @@ class TrainConfig:
     # The key condition is dropped this often: with the key always given, the valence label
     # says nothing the key does not, and the model learns to ignore it (docs/training.md).
     key_drop: float = 0.2
+    # A window spanning sections of different moods takes the mood of the one holding most of
+    # its tokens instead of their mean: when scoring, the model is given one scene's mood.
+    majority_labels: bool = False
     start_prob: float = 0.05
     bar_start_prob: float = 0.5
     augment: bool = True
@@ -202,7 +205,7 @@ class WindowSampler:
             if not (cfg.skip_stuck and self.touches_stuck(index, start, end)):
                 break
         piece = self.pieces[index]
-        valence, arousal = window_labels(piece, start, end)
+        valence, arousal = window_labels(piece, start, end, cfg.majority_labels)
         key = window_key(piece, start, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         if train and cfg.augment:
@@ -258,15 +261,18 @@ def _overlaps(piece: dict, lo: int, hi: int) -> np.ndarray | None:
     return overlap.astype(float) if overlap.sum() > 0 else None
 
 
-def window_labels(piece: dict, lo: int, hi: int) -> tuple[float, float]:
+def window_labels(piece: dict, lo: int, hi: int, majority: bool = False) -> tuple[float, float]:
     """(valence, arousal) of the piece's tokens [lo, hi): the token-weighted mean of its
-    labelled windows (`window_tokens`, `window_labels`), else the piece's own labels."""
+    labelled windows (`window_tokens`, `window_labels`), or with `majority` the labels of the
+    one holding most of the tokens; else the piece's own labels."""
     fallback = np.array([piece["valence"], piece["arousal"]], dtype=float)
     overlap = _overlaps(piece, lo, hi)
     if overlap is None:
         return float(fallback[0]), float(fallback[1])
     values = np.asarray(piece["window_labels"], dtype=float).reshape(-1, 2)
     values = np.where(np.isnan(values), fallback, values)
+    if majority:
+        return float(values[np.argmax(overlap), 0]), float(values[np.argmax(overlap), 1])
     mean = (values * overlap[:, None]).sum(axis=0) / overlap.sum()
     return float(mean[0]), float(mean[1])
 
@@ -827,6 +833,11 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "carry the mode)",
     )
     p.add_argument(
+        "--majority-labels",
+        action="store_true",
+        help="label a window by the labelled section holding most of its tokens, not the mean",
+    )
+    p.add_argument(
         "--keep-stuck",
         action="store_true",
         help="train on windows where an instrument re-strikes the same notes as the harness "
@@ -898,6 +909,7 @@ def run(args: argparse.Namespace) -> int:
         max_mma_share=args.max_mma_share,
         max_arranger_share=args.max_arranger_share,
         key_drop=args.key_drop,
+        majority_labels=args.majority_labels,
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
         cond_lr_mult=args.cond_lr_mult,
