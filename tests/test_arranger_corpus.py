@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from emsync_core.music import arranger_corpus, corpus, events, labels, sidecar
+from emsync_core.music.model import ModelConfig
 from emsync_core.music.train import TrainConfig, WindowSampler
 
 
@@ -84,7 +85,6 @@ def test_the_key_is_withheld_at_its_own_rate(tmp_path):
     arranger_corpus.build_arranger(src, hours=0.05, seed=2, workers=1, log=lambda m: None)
     corpus.build_corpus([str(src)], out, workers=1, shard_size=8, val_percent=0, progress=False)
     built = corpus.Corpus(out)
-    from emsync_core.music.model import ModelConfig
 
     def null_share(key_drop: float) -> float:
         cfg = TrainConfig(

@@ -92,7 +92,7 @@ def fit_total(lengths: list[float], total_s: float) -> list[float]:
     return lengths
 
 
-def _edit(
+def make_edit(
     name: str,
     lengths: list[float],
     labels: list[str],
@@ -134,7 +134,7 @@ def _scenes(rng: random.Random, n_shots: int, shots_per_scene: tuple[int, int]) 
     return labels[:n_shots]
 
 
-def _hits_in_long_shots(rng: random.Random, lengths: list[float], min_len: float) -> list[float]:
+def hits_in_long_shots(rng: random.Random, lengths: list[float], min_len: float) -> list[float]:
     """A hit marker somewhere in the middle of every shot longer than `min_len` seconds."""
     hits, t = [], 0.0
     for length in lengths:
@@ -149,18 +149,18 @@ def short_edit(seed: int = 0) -> TestEdit:
     rng = random.Random(seed)
     weights = [rng.uniform(0.4, 1.6) for _ in range(5)]
     lengths = [30.0 * w / sum(weights) for w in weights]
-    return _edit("short_30s", lengths, ["joy"])
+    return make_edit("short_30s", lengths, ["joy"])
 
 
 def reel_3min(seed: int = 0) -> TestEdit:
     """3 minutes of ordinary coverage: lognormal shots (median 3.5 s), scenes of 3-10 shots."""
     rng = random.Random(1000 + seed)
     lengths = shot_lengths(rng, 180.0, 3.5, 0.8)
-    return _edit(
+    return make_edit(
         "reel_3min",
         lengths,
         _scenes(rng, len(lengths), (3, 10)),
-        _hits_in_long_shots(rng, lengths, 12.0),
+        hits_in_long_shots(rng, lengths, 12.0),
     )
 
 
@@ -173,11 +173,11 @@ def reel_10min(seed: int = 0) -> TestEdit:
         kind = rng.choice(["dialogue", "dialogue", "montage", "coverage", "long_take"])
         lengths += stretch_shots(rng, kind, rng.uniform(*spans[kind]))
     lengths = fit_total(lengths, 600.0)
-    return _edit(
+    return make_edit(
         "reel_10min",
         lengths,
         _scenes(rng, len(lengths), (4, 15)),
-        _hits_in_long_shots(rng, lengths, 15.0),
+        hits_in_long_shots(rng, lengths, 15.0),
     )
 
 
@@ -185,20 +185,20 @@ def dialogue(seed: int = 0) -> TestEdit:
     """2 minutes of shot/reverse-shot, 2-8 s shots, one mood throughout."""
     rng = random.Random(3000 + seed)
     lengths = [min(8.0, max(2.0, x)) for x in shot_lengths(rng, 120.0, 4.0, 0.4)]
-    return _edit("dialogue_2min", lengths, [rng.choice(["sadness", "joy", "0.1,-0.3"])])
+    return make_edit("dialogue_2min", lengths, [rng.choice(["sadness", "joy", "0.1,-0.3"])])
 
 
 def montage(seed: int = 0) -> TestEdit:
     """1 minute of 0.5-3 s shots, the mood changing at every cut."""
     rng = random.Random(4000 + seed)
     lengths = [min(3.0, x) for x in shot_lengths(rng, 60.0, 1.2, 0.5)]
-    return _edit("montage_1min", lengths, _scenes(rng, len(lengths), (1, 1)))
+    return make_edit("montage_1min", lengths, _scenes(rng, len(lengths), (1, 1)))
 
 
 def long_take(seed: int = 0) -> TestEdit:
     """One 60-s shot with two hit markers."""
     rng = random.Random(5000 + seed)
-    return _edit(
+    return make_edit(
         "long_take_60s", [60.0], [rng.choice(EKMAN6)], [rng.uniform(15, 25), rng.uniform(35, 50)]
     )
 
@@ -206,7 +206,7 @@ def long_take(seed: int = 0) -> TestEdit:
 def grid_5s(seed: int = 0) -> TestEdit:
     """The old evaluation's timeline: a cut every 5 s for a minute, a new mood at every cut."""
     rng = random.Random(6000 + seed)
-    return _edit("grid_5s", [5.0] * 12, _scenes(rng, 12, (1, 1)))
+    return make_edit("grid_5s", [5.0] * 12, _scenes(rng, 12, (1, 1)))
 
 
 def suite(seed: int = 0) -> list[TestEdit]:

@@ -32,14 +32,13 @@ from pathlib import Path
 
 from ..emotion.mapping import EKMAN6, EMOTION_VA
 from ..errors import EmsyncError
-from ..eval.edits import TestEdit, fit_total, stretch_shots
+from ..eval.edits import TestEdit, fit_total, hits_in_long_shots, make_edit, stretch_shots
 from . import sidecar
 from .arranger import arrange
 from .harmony import MAJOR_LIKE
 from .plan import ScorePlan, plan_score
 
 MIN_SCORE_S, MAX_SCORE_S = 45.0, 240.0
-RATE = 24.0  # cuts on a 24 fps frame grid, as on a real timeline
 
 # (kind, share of the draws): stretches of an edit, as `eval.edits.reel_10min` mixes them.
 _STRETCHES = (("dialogue", 2), ("montage", 1), ("coverage", 2), ("long_take", 1))
@@ -66,29 +65,13 @@ def random_edit(rng: random.Random, name: str) -> TestEdit:
         kind = rng.choice(kinds)
         lengths += stretch_shots(rng, kind, rng.uniform(*_SPANS_S[kind]))
     lengths = fit_total(lengths, total)
-    edges = [0.0]
-    for length in lengths:
-        edges.append(edges[-1] + length)
-    duration = round(edges[-1] * RATE) / RATE
-    cuts = sorted({round(t * RATE) / RATE for t in edges[1:-1]} - {0.0, duration})
-    moods: list[tuple[float, float]] = []
-    while len(moods) < len(cuts) + 1:
-        moods += [random_mood(rng)] * rng.randint(1, 10)
-    moods = moods[: len(cuts) + 1]
-    shots = list(zip([0.0, *cuts], [*cuts, duration], strict=True))
-    hits = [
-        round((a + (b - a) * rng.uniform(0.35, 0.65)) * RATE) / RATE
-        for a, b in shots
-        if b - a >= 12.0
-    ]
-    return TestEdit(
-        name=name,
-        duration_s=duration,
-        cuts_s=tuple(cuts),
-        hits_s=tuple(sorted(set(hits) - set(cuts))),
-        moods=tuple(moods),
-        labels=tuple(f"{v},{a}" for v, a in moods),
-    )
+    moods: list[str] = []
+    while len(moods) < len(lengths):
+        v, a = random_mood(rng)
+        moods += [f"{v},{a}"] * rng.randint(1, 10)
+    # Hits go into the shots as they fall on the frame grid (the corpus built before stays so).
+    on_grid = [b - a for a, b in make_edit(name, lengths, moods).shots_s]
+    return make_edit(name, lengths, moods, hits_in_long_shots(rng, on_grid, 12.0))
 
 
 def score_labels(plan: ScorePlan, name: str) -> dict:

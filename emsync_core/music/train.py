@@ -272,7 +272,8 @@ def window_labels(piece: dict, lo: int, hi: int, majority: bool = False) -> tupl
     values = np.asarray(piece["window_labels"], dtype=float).reshape(-1, 2)
     values = np.where(np.isnan(values), fallback, values)
     if majority:
-        return float(values[np.argmax(overlap), 0]), float(values[np.argmax(overlap), 1])
+        v, a = values[int(np.argmax(overlap))]
+        return float(v), float(a)
     mean = (values * overlap[:, None]).sum(axis=0) / overlap.sum()
     return float(mean[0]), float(mean[1])
 
