@@ -134,7 +134,8 @@ def test_random_augment_is_seeded():
     plan = plan_score([(0.0, 6.0)], [(0.2, 0.1)], 0)
     piece = ev.piece_from_midi(arrange(plan).midi)
     tokens = ev.encode(piece, ch.boundaries(ch.recognize(piece)))
-    a, shift_a = cp.random_augment(tokens, np.random.default_rng(7))
-    b, shift_b = cp.random_augment(tokens, np.random.default_rng(7))
-    assert np.array_equal(a, b) and shift_a == shift_b
+    a, shift_a, stretch_a = cp.random_augment(tokens, np.random.default_rng(7))
+    b, shift_b, stretch_b = cp.random_augment(tokens, np.random.default_rng(7))
+    assert np.array_equal(a, b) and shift_a == shift_b and stretch_a == stretch_b
+    assert 0.9 <= stretch_a <= 1.1
     assert (a == ev.CHORD).sum() == (tokens == ev.CHORD).sum()

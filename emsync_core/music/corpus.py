@@ -563,12 +563,13 @@ def random_augment(
     rng: np.random.Generator,
     max_transpose: int = 3,
     stretch: tuple[float, float] = (0.9, 1.1),
-) -> tuple[np.ndarray, int]:
-    """On-the-fly augmentation for training (paper: `max_transpose=3`): the tokens and the
-    transposition in semitones (the key label moves with it)."""
+) -> tuple[np.ndarray, int, float]:
+    """On-the-fly augmentation for training (paper: `max_transpose=3`): the tokens, the
+    transposition in semitones (the key label moves with it) and the tempo stretch (times
+    in the window move with it)."""
     shift = int(rng.integers(-max_transpose, max_transpose + 1))
     factor = float(rng.uniform(*stretch))
-    return events.augment(tokens, shift, factor), shift
+    return events.augment(tokens, shift, factor), shift, factor
 
 
 # ---------------------------------------------------------------------------------------

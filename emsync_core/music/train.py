@@ -26,6 +26,14 @@ signal for the whole window by its null vector, independently per sample. Valida
 the same weighted loss and the plain per-token cross-entropy (`val_nll`, comparable with the
 unigram baseline printed at the start), on fixed windows without augmentation or dropout.
 
+Section windows (`section_prob`, off by default). Scoring sets the key and mood in the
+first seconds after the start and after each scene change, where the decoder re-encodes the
+context (the old scene's music) under the new scene's labels. A share of the windows is drawn
+to copy that: a start from `section_starts` (the piece's, or where a generated piece's plan
+changes key or mood) up to half a window in, the old section as context only (loss weight 0),
+labels and key of the new one, and its first `start_span_s` seconds weighted `start_weight`
+(which also weighs the opening of a window at the piece start).
+
 Labels. The window's valence and arousal are the piece's, unless the corpus labels windows
 of the piece (`piece["window_tokens"]`: token index where each labelled stretch starts,
 ascending; `piece["window_labels"]`: (valence, arousal) of each, as `corpus.Corpus` reads
@@ -101,6 +109,15 @@ class TrainConfig:
     majority_labels: bool = False
     start_prob: float = 0.05
     bar_start_prob: float = 0.5
+    # When scoring, the music's key is set in the first seconds after the start and after each
+    # scene change, where the context is silent or in the old scene's key: this share of the
+    # windows is drawn to hold such a start (`section_starts`), with the old section as
+    # context only (no loss) and the new section's labels and key, as the decoder re-encodes
+    # at a scene change; and targets in the first `start_span_s` after a piece's or section's
+    # start weigh `start_weight` (docs/training.md, session 8).
+    section_prob: float = 0.0
+    start_weight: float = 1.0
+    start_span_s: float = 3.0
     augment: bool = True
     eval_every: int = 250
     eval_batches: int = 16
@@ -161,6 +178,7 @@ class WindowSampler:
         self.cfg = cfg
         self.rng = rng
         self._stuck: dict[int, np.ndarray] = {}  # piece index -> stuck flag per window
+        self._sections: dict[int, np.ndarray] = {}  # piece index -> `section_starts`
 
     # A window touching a stuck stretch is drawn again, at most this often (then kept).
     MAX_REDRAWS = 20
@@ -196,21 +214,48 @@ class WindowSampler:
             return bool(flags.any())
         return bool(flags[overlap > 0].any())
 
-    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int]:
-        """(tokens, offsets, valence, arousal, key index) of one random window."""
+    def _draw_section(self) -> tuple[int, np.ndarray, int, list[int], int]:
+        """(piece index, its tokens, window start, prefix, section start) of a window that
+        holds a piece's or section's start, up to half a window after the window's start."""
         cfg, rng = self.cfg, self.rng
+        index = int(rng.choice(len(self.pieces), p=self.weights))
+        if index not in self._sections:
+            self._sections[index] = section_starts(self.pieces[index])
+        tokens = self.corpus.tokens(self.pieces[index])
+        focus = int(rng.choice(self._sections[index]))
+        start = max(0, focus - int(rng.integers(0, cfg.seq_len // 2)))
+        prefix = events.sequence_prefix(len(self.pieces[index]["groups"]), start == 0)
+        return index, tokens, start, prefix, focus
+
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray]:
+        """(tokens, offsets, valence, arousal, key index, loss weight per token) of one
+        random window."""
+        cfg, rng = self.cfg, self.rng
+        # Drawn only with section windows on, so older runs resume bit for bit.
+        sectioned = cfg.section_prob > 0 and train and rng.random() < cfg.section_prob
         for _ in range(self.MAX_REDRAWS if cfg.skip_stuck else 1):
-            index, tokens, start, prefix = self._draw()
+            if sectioned:
+                index, tokens, start, prefix, focus = self._draw_section()
+            else:
+                index, tokens, start, prefix = self._draw()
+                focus = start
             end = start + cfg.seq_len - len(prefix)
             if not (cfg.skip_stuck and self.touches_stuck(index, start, end)):
                 break
         piece = self.pieces[index]
-        valence, arousal = window_labels(piece, start, end, cfg.majority_labels)
-        key = window_key(piece, start, end)
+        # Labelled as the section the window's loss is on (all of it, unless sectioned).
+        valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
+        key = window_key(piece, focus, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
+        # The opening (a piece's or section's start) is followed in time: augmenting and
+        # capping notes change the token count, not where the music is.
+        opening = None
+        if sectioned or start == 0:
+            opening = int(events.token_times(chunk[: focus - start])[-1]) if focus > start else 0
         if train and cfg.augment:
-            chunk, shift = random_augment(chunk, rng)
+            chunk, shift, stretch = random_augment(chunk, rng)
             chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
+            opening = None if opening is None else int(round(opening * stretch))
         if cfg.model.note_off_at_cap:
             chunk = events.cap_notes(chunk).astype(np.int64)
         # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
@@ -218,7 +263,7 @@ class WindowSampler:
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
         offsets = boundary_offsets(full)
         window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
-        return window, offs, valence, arousal, key
+        return window, offs, valence, arousal, key, opening_weights(window, opening, cfg)
 
     def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
         cfg, rng = self.cfg, self.rng
@@ -227,12 +272,14 @@ class WindowSampler:
         offsets = np.full((batch_size, L), np.inf, dtype=np.float32)
         va = np.zeros((batch_size, 2), dtype=np.float32)
         keys = np.full(batch_size, NULL_KEY, dtype=np.int64)
+        weights = np.ones((batch_size, L), dtype=np.float32)
         for b in range(batch_size):
-            w, o, v, a, k = self.window(train)
+            w, o, v, a, k, lw = self.window(train)
             tokens[b, : len(w)] = w
             offsets[b, : len(o)] = o
             va[b] = v, a
             keys[b] = k
+            weights[b, : len(lw)] = lw
         if train and cfg.cond_drop > 0:
             va[rng.random((batch_size, 2)) < cfg.cond_drop] = np.nan
             offsets[rng.random(batch_size) < cfg.cond_drop] = np.nan
@@ -244,7 +291,36 @@ class WindowSampler:
             "valence": torch.from_numpy(va[:, 0].copy()),
             "arousal": torch.from_numpy(va[:, 1].copy()),
             "key": torch.from_numpy(keys),
+            "weights": torch.from_numpy(weights),
         }
+
+
+def section_starts(piece: dict) -> np.ndarray:
+    """Token indices where a piece's music starts: 0, and for pieces labelled from their
+    construction (MMA songs, our arranger's scores) each labelled window whose key or mood
+    differs from the one before (a scene change, a new song section). Detected labels
+    (music21, the user's MIDI) change with every few bars' notes, not with the music's plan."""
+    starts = piece.get("window_tokens")
+    if piece.get("source") not in EXACT_SOURCES or starts is None or len(starts) < 2:
+        return np.zeros(1, dtype=np.int64)
+    moods = np.asarray(piece["window_labels"], dtype=float).reshape(-1, 2)
+    keys = np.asarray(piece.get("window_keys") or [NULL_KEY] * len(starts))
+    changed = (keys[1:] != keys[:-1]) | (np.abs(moods[1:] - moods[:-1]).sum(axis=1) > 0.05)
+    return np.unique(np.r_[0, np.asarray(starts, dtype=np.int64)[1:][changed]])
+
+
+def opening_weights(window: np.ndarray, opening: int | None, cfg: TrainConfig) -> np.ndarray:
+    """Loss weight per token of a window whose music starts at time step `opening` (a piece's
+    or section's start; None: not in the window): 0 before it (the old section, context
+    only), `cfg.start_weight` on its first `cfg.start_span_s` seconds, 1 elsewhere."""
+    weights = np.ones(len(window), dtype=np.float32)
+    if opening is None:
+        return weights
+    times = events.token_times(window)
+    weights[times < opening] = 0.0
+    first = (times >= opening) & (times < opening + cfg.start_span_s / events.STEP_S)
+    weights[first] = cfg.start_weight
+    return weights
 
 
 def _overlaps(piece: dict, lo: int, hi: int) -> np.ndarray | None:
@@ -290,6 +366,9 @@ def window_key(piece: dict, lo: int, hi: int) -> int:
     return fallback if key == NULL_KEY else key
 
 
+# Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
+EXACT_SOURCES = ("mma", "arranger")
+
 _NOT_TARGETS = (events.PAD, events.START, events.LESS_INSTRUMENTS, events.MORE_INSTRUMENTS)
 
 
@@ -316,6 +395,8 @@ def compute_loss(
     )
     ce = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")
     w = target_weights(tokens, chord_weight)
+    if "weights" in batch:  # context-only tokens and section openings (`opening_weights`)
+        w = w * batch["weights"]
     plain = (ce * (w > 0)).sum() / (w > 0).sum().clamp(min=1)
     return (ce * w).sum() / w.sum().clamp(min=1e-9), plain
 
@@ -497,8 +578,10 @@ def evaluate(
     device: torch.device,
     amp,  # noqa: ANN001
 ) -> tuple[float, float]:
-    """(weighted loss, plain cross-entropy) on fixed validation windows."""
-    sampler = WindowSampler(corpus, "val", cfg, np.random.default_rng(12345))
+    """(weighted loss, plain cross-entropy) on fixed validation windows (drawn and weighted as
+    without section windows, so runs with and without them compare)."""
+    plain = replace(cfg, section_prob=0.0, start_weight=1.0)
+    sampler = WindowSampler(corpus, "val", plain, np.random.default_rng(12345))
     model.eval()
     losses, nlls = [], []
     for _ in range(cfg.eval_batches):
@@ -861,6 +944,21 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         default=d.start_prob,
         help="share of windows that start at a piece's start (the opening, under its key)",
     )
+    p.add_argument(
+        "--section-prob",
+        type=float,
+        default=d.section_prob,
+        help="share of windows drawn to hold a piece's or scene's start, the old scene as "
+        "context only and the new one's labels (how the decoder meets a cut)",
+    )
+    p.add_argument(
+        "--start-weight",
+        type=float,
+        default=d.start_weight,
+        help="loss weight of the targets in the first --start-span seconds after a piece's or "
+        "section's start (where the key and mood are set)",
+    )
+    p.add_argument("--start-span", type=float, default=d.start_span_s, help="seconds (see above)")
     p.add_argument("--bf16-cpu", action="store_true", help="bf16 autocast when on CPU")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
@@ -915,6 +1013,9 @@ def run(args: argparse.Namespace) -> int:
         skip_frozen_top=not args.keep_frozen_top,
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
+        section_prob=args.section_prob,
+        start_weight=args.start_weight,
+        start_span_s=args.start_span,
         model=ModelConfig(
             n_layer=args.layers,
             n_head=args.heads,
