@@ -13,7 +13,9 @@ A model with a key condition is also asked for the piece's key (`key`, the label
 used) against the parallel key (same tonic, other mode) and against no key: positive
 differences (nats/token, other minus own) mean it listens to the key. With the key given,
 valence says nothing the key does not, so such a model is also probed for valence with no key
-(`valence, no key`): what it does when the key condition is withheld.
+(`valence, no key`): what it does when the key condition is withheld. A key-frame model
+(`key_frame.py`) reads each piece moved to its key's tonic on C, as it trained, and is told
+the mode only.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import torch
 from emsync_core.music import events, labels
 from emsync_core.music.chords import boundary_offsets
 from emsync_core.music.corpus import Corpus
+from emsync_core.music.key_frame import frame_shift, framed_key, to_frame
 from emsync_core.music.model import EmsyncTransformer
 
 
@@ -63,6 +66,9 @@ def main() -> None:
                 tokens = np.asarray(corpus.tokens(piece))[: args.tokens]
                 n, v, a = len(piece["groups"]), float(piece["valence"]), float(piece["arousal"])
                 key = int(piece["key"]) if keyed else None
+                if model.config.key_frame and key != labels.NULL_KEY:
+                    tokens = np.asarray(to_frame(tokens.tolist(), frame_shift(key % 12)))
+                    key = framed_key(key)
                 if keyed and key != labels.NULL_KEY:
                     own = piece_nll(model, tokens, n, v, a, key)
                     parallel = (key + 12) % 24

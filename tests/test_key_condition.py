@@ -65,7 +65,7 @@ def test_the_key_label_moves_with_the_transposition(corpus_dir):
     source = _first_pitch(corpus.tokens(piece)[:192])
     shifts = set()
     for _ in range(30):
-        tokens, _, _, _, key = sampler.window(True)
+        tokens, _, _, _, key, _ = sampler.window(True)
         shift = _first_pitch(tokens) - source
         assert key == labels.transpose_key(21, shift)
         shifts.add(shift)

@@ -135,3 +135,23 @@ def test_plain_windows_weigh_every_token_as_before():
     with_w = compute_loss(model, a, 10.0)[0]
     without = compute_loss(model, {k: v for k, v in a.items() if k != "weights"}, 10.0)[0]
     assert torch.equal(with_w, without)
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_framed_section_windows_have_their_tonic_on_c(augment):
+    fake = _Corpus("arranger")
+    cfg = TrainConfig(
+        seq_len=200,
+        skip_stuck=False,
+        section_prob=1.0,
+        augment=augment,
+        model=ModelConfig(key_condition=True, key_frame=True, block_size=256),
+    )
+    sampler = WindowSampler(fake, "train", cfg, np.random.default_rng(4))
+    for _ in range(30):
+        tokens, _, _, _, key, weights = sampler.window(train=True)
+        assert key in (labels.key_index(0, "major"), labels.key_index(0, "minor"))
+        trained = tokens[weights > 0]
+        notes = trained[(trained >= events.NOTE_ON_BASE) & (trained < events.NOTE_OFF_BASE)]
+        first = int((notes[0] - events.NOTE_ON_BASE) % events.N_PITCHES + events.PITCH_MIN)
+        assert first % 12 == 0  # each section opens on its tonic, now C

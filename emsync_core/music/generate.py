@@ -54,6 +54,7 @@ from .chords import classify
 from .cut_rule import SENSITIVITY_STEPS, Boundaries, CutRule, Masks
 from .events import DRUMS, STEP_S
 from .harmony import NOTE_NAMES, Chord, Key
+from .key_frame import frame_shift, framed_key, logits_from_frame, to_frame
 from .labels import NULL_KEY, key_correlations, key_index
 from .model import N_COND, EmsyncTransformer, KVCache, for_decoding
 from .plan import ScorePlan
@@ -132,15 +133,16 @@ class Decoder:
         self.drop = max(1, int(self.capacity * SLIDE_FRACTION))
         self.front: list[int] = []  # cache positions a slide keeps: conditions, instruments
         self.keys: torch.Tensor | None = None  # the key every step adds (key-conditioned models)
+        self.framed = model.config.key_frame
+        self.shift = 0  # semitones from the scene's key into the model's frame (`key_frame.py`)
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
         return torch.tensor([values] * self.rows, dtype=dtype, device=self.device)
 
     def _guided(self, logits: torch.Tensor) -> torch.Tensor:
         last = logits[:, -1]
-        if self.rows == 1:
-            return last[0]
-        return last[1] + self.guidance * (last[0] - last[1])
+        guided = last[0] if self.rows == 1 else last[1] + self.guidance * (last[0] - last[1])
+        return logits_from_frame(guided, self.shift) if self.shift else guided
 
     def prefill(
         self,
@@ -164,6 +166,10 @@ class Decoder:
         va = torch.tensor([valence, nan][: self.rows], device=self.device)
         ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
         index = NULL_KEY if key is None else key_index(key.tonic, key.mode)
+        self.shift = 0
+        if self.framed and key is not None:
+            self.shift, index = frame_shift(key.tonic), framed_key(index)
+            tokens = to_frame(tokens, self.shift)
         self.keys = torch.tensor([index, NULL_KEY][: self.rows], device=self.device)
         logits = self.model(
             self._t(tokens, torch.long),
@@ -182,6 +188,8 @@ class Decoder:
             if not self.slides:
                 return None
             self.slide()
+        if self.shift:
+            token = to_frame([token], self.shift)[0]
         logits = self.model(
             self._t([token], torch.long),
             self._t([offset], torch.float32),

@@ -82,10 +82,15 @@ class ModelConfig:
     # sets a learned key profile on the output (`EmsyncTransformer.key_bias`). Valence alone
     # did not carry the mode (docs/training.md); False for the shipped weights.
     key_condition: bool = False
+    # Pitch relative to the key's tonic (`key_frame.py`): framed windows and decoding move the
+    # tonic to C, so the key condition tells only the mode. Needs `key_condition`.
+    key_frame: bool = False
 
     def __post_init__(self) -> None:
         if self.positions not in ("learned", "rotary"):
             raise ValueError(f"positions must be 'learned' or 'rotary', not {self.positions!r}")
+        if self.key_frame and not self.key_condition:
+            raise ValueError("key_frame needs key_condition: the frame is the key's")
 
     @property
     def max_tokens(self) -> int:

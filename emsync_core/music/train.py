@@ -83,6 +83,7 @@ from ..errors import EmsyncError
 from . import events, restrikes
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
+from .key_frame import frame_shift, framed_key
 from .labels import NULL_KEY, transpose_key
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
@@ -256,6 +257,9 @@ class WindowSampler:
             chunk, shift, stretch = random_augment(chunk, rng)
             chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
             opening = None if opening is None else int(round(opening * stretch))
+        if cfg.model.key_frame and key != NULL_KEY:  # the tonic moved to C (key_frame.py)
+            chunk = events.augment(chunk, frame_shift(key % 12)).astype(np.int64)
+            key = framed_key(key)
         if cfg.model.note_off_at_cap:
             chunk = events.cap_notes(chunk).astype(np.int64)
         # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
@@ -895,6 +899,13 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "with --init, adds it to the loaded model",
     )
     p.add_argument(
+        "--key-frame",
+        action="store_true",
+        help="read and write pitch relative to the key's tonic (implies --key-condition; the "
+        "key condition then tells only the mode; key_frame.py); with --init, sets it on the "
+        "loaded model",
+    )
+    p.add_argument(
         "--block-size", type=int, default=d.model.block_size, help="positions the model has"
     )
     p.add_argument(
@@ -1024,7 +1035,8 @@ def run(args: argparse.Namespace) -> int:
             block_size=args.block_size,
             positions=args.positions,
             note_off_at_cap=args.note_cap,
-            key_condition=args.key_condition,
+            key_condition=args.key_condition or args.key_frame,
+            key_frame=args.key_frame,
         ),
     )
     if args.init is not None:
@@ -1032,8 +1044,10 @@ def run(args: argparse.Namespace) -> int:
             raise EmsyncError(f"{args.init} holds no model.json: --init needs a weights folder")
         info = json.loads((Path(args.init) / "model.json").read_text())
         model = ModelConfig.from_dict(info["config"])
-        if args.key_condition:
+        if args.key_condition or args.key_frame:
             model = replace(model, key_condition=True)
+        if args.key_frame:
+            model = replace(model, key_frame=True)
         cfg = replace(cfg, init=str(args.init), model=model)
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
