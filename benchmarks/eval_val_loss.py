@@ -6,13 +6,15 @@ Every checkpoint is scored on the same fixed validation windows (train.evaluate:
 16 batches of 8, float32, no dropout), so checkpoints trained on different corpora can be
 compared on one. Prints weighted loss (<CHORD> x10) and plain cross-entropy in nats/token,
 plus the unigram and bigram cross-entropy of the corpus's own splits. `--int8` also scores
-the int8 copy that CPU decoding runs (`model.int8_for_cpu`).
+the int8 copy that CPU decoding runs (`model.int8_for_cpu`). A key-frame model
+(`key_frame.py`) is scored on the same windows moved into its frame, as it trained.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -39,8 +41,10 @@ def main() -> None:
             model = EmsyncTransformer.load(folder)
             variants = {"": model, " (int8)": int8_for_cpu(model)} if args.int8 else {"": model}
             for label, variant in variants.items():
+                # Windows as the model trained on them (a key-frame model reads them framed).
+                own = replace(cfg, model=model.config)
                 loss, nll = train.evaluate(
-                    variant, corpus, cfg, torch.device("cpu"), contextlib.nullcontext
+                    variant, corpus, own, torch.device("cpu"), contextlib.nullcontext
                 )
                 print(
                     f"{folder}{label}: val loss {loss:.4f}, val cross-entropy {nll:.4f} nats/token"
