@@ -1,9 +1,9 @@
 """Pitch read and written relative to the key's tonic (`ModelConfig.key_frame`).
 
 A model told the key as one of 24 embeddings did not learn to play it (session 8,
-`benchmarks/key_following.py`: the planned key heard in 1 of 10 scores): the context tells
-the key after the first chord, so the condition earns little. In the key frame the model
-never has to pick the tonic. Training windows with a known key are transposed so that its
+`benchmarks/key_following.py`: the planned key heard in the first 4 s of 15 % of scores): the
+context tells the key after the first chord, so the condition earns little. In the key frame
+the model never has to pick the tonic. Training windows with a known key are transposed so that its
 tonic is C (the nearer way, at most 6 semitones), and the key condition keeps only the mode
 (C major or C minor). Decoding transposes the context from the scene's tonic into the frame
 and the model's note logits back out of it. At a scene change in a new key, the decoder
@@ -11,7 +11,8 @@ re-encodes the context into the new frame, as training windows that hold a secti
 are framed by the new section's key.
 
 Drums are never transposed. A context note pushed outside the piano range folds by an octave;
-a note the frame cannot reach in the scene's key is not offered.
+a note the frame cannot reach in the scene's key is not offered. Classifier-free guidance's
+null row reads the same framed context (a lever, off by default).
 """
 
 from __future__ import annotations

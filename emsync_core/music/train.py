@@ -34,6 +34,9 @@ changes key or mood) up to half a window in, the old section as context only (lo
 labels and key of the new one, and its first `start_span_s` seconds weighted `start_weight`
 (which also weighs the opening of a window at the piece start).
 
+Key frame (`ModelConfig.key_frame`, `key_frame.py`). After augmentation, a window with a
+known key is moved so its tonic is C, and its key condition keeps only the mode.
+
 Labels. The window's valence and arousal are the piece's, unless the corpus labels windows
 of the piece (`piece["window_tokens"]`: token index where each labelled stretch starts,
 ascending; `piece["window_labels"]`: (valence, arousal) of each, as `corpus.Corpus` reads
