@@ -28,38 +28,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emsync_core.eval import edits  # noqa: E402
+from emsync_core.eval import edits, measures  # noqa: E402
 from emsync_core.eval.engines import SETTINGS, compose, with_weights  # noqa: E402
-from emsync_core.music.harmony import MAJOR_LIKE  # noqa: E402
-from emsync_core.music.labels import key_correlations  # noqa: E402
+from emsync_core.music.harmony import MAJOR_LIKE, Key  # noqa: E402
 
 EDIT_SEED = 300
 
 
-def key_scores(midi: pretty_midi.PrettyMIDI, t0: float, t1: float) -> np.ndarray | None:
-    """(24,) Krumhansl correlations (12 major, 12 minor) of the pitched notes in [t0, t1)."""
-    hist = np.zeros(12)
-    for inst in midi.instruments:
-        if inst.is_drum:
-            continue
-        for n in inst.notes:
-            overlap = min(n.end, t1) - max(n.start, t0)
-            if overlap > 0:
-                hist[n.pitch % 12] += overlap
-    if not hist.any():
-        return None
-    major, minor = key_correlations(hist)
-    return np.r_[major, minor]
+def rank(midi: pretty_midi.PrettyMIDI, key: Key, span: tuple[float, float]) -> int:
+    return measures.key_rank(midi, key.tonic, key.mode not in MAJOR_LIKE, span)
 
 
-def rank(scores: np.ndarray | None, tonic: int, mode: str) -> int:
-    if scores is None:
-        return 24
-    return int((scores > scores[tonic % 12 + 12 * int(mode not in MAJOR_LIKE)]).sum())
-
-
-def mode_of(scores: np.ndarray | None) -> float:
-    return 0.0 if scores is None else float(scores[:12].max() - scores[12:].max())
+def mode_of(midi: pretty_midi.PrettyMIDI, span: tuple[float, float]) -> float:
+    return float(np.nan_to_num(measures.major_minus_minor(midi, span)))  # silence: neither
 
 
 def two_moods(seed: int) -> tuple[edits.TestEdit, float]:
@@ -83,24 +64,21 @@ def run(engine: str, seeds: int) -> list[dict]:
             plan = edit.plan(seed)
             key = plan.scenes[0].key
             midi = compose(setting, plan, seed).midi
-            ranks = [rank(key_scores(midi, 0, t), key.tonic, key.mode) for t in (4, 8, 1e9)]
+            ranks = [rank(midi, key, (0, t)) for t in (4, 8, 1e9)]
             rows.append({"part": "opening", "seed": seed, "valence": valence, "ranks": ranks})
         edit, change = two_moods(seed)
         plan = edit.plan(seed)
         after = next(s for s in plan.scenes if s.start_s >= change - 1e-6)
         midi = compose(setting, plan, seed).midi
-        before_s, after_s = (
-            key_scores(midi, change - 8, change),
-            key_scores(midi, change, change + 8),
-        )
+        before, later = (change - 8, change), (change, change + 8)
         toward = 1 if after.valence > 0 else -1
         rows.append(
             {
                 "part": "cut",
                 "seed": seed,
                 "key_after": after.key.name,
-                "rank_after": rank(after_s, after.key.tonic, after.key.mode),
-                "mode_moved": bool(toward * (mode_of(after_s) - mode_of(before_s)) > 0),
+                "rank_after": rank(midi, after.key, later),
+                "mode_moved": bool(toward * (mode_of(midi, later) - mode_of(midi, before)) > 0),
             }
         )
     return rows

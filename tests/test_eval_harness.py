@@ -98,6 +98,13 @@ def test_mode_reads_major_and_minor():
     # C major and A minor share their notes; the chord and the scale around it tell them apart
     assert measures.key_rank(major, 0, minor=False) == 0 < measures.key_rank(major, 9, minor=True)
     assert measures.key_rank(minor, 9, minor=True) == 0 < measures.key_rank(minor, 0, minor=False)
+    # A span reads only its own stretch: C minor for 4 s, then C major.
+    both = _midi(
+        {"pad": [(p, 0.0, 4.0) for p in (60, 63, 67)] + [(p, 4.0, 8.0) for p in (60, 64, 67)]}
+    )
+    assert measures.major_minus_minor(both, (0, 4)) < 0 < measures.major_minus_minor(both, (4, 8))
+    assert measures.key_rank(both, 0, minor=True, span=(0, 4)) == 0
+    assert measures.key_rank(both, 0, minor=False, span=(4, 8)) == 0
 
 
 def test_overlapped_area_is_one_for_the_same_music_and_falls_away_from_it():

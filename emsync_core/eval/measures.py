@@ -256,32 +256,39 @@ def lift(at_cuts: float, at_controls: float) -> float:
 # Mood response
 
 
-def _pitch_classes(midi: pretty_midi.PrettyMIDI) -> np.ndarray:
-    """Duration-weighted pitch classes of the pitched notes."""
+Span = tuple[float, float]  # (start, end) seconds of a score to measure
+
+
+def _pitch_classes(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> np.ndarray:
+    """Duration-weighted pitch classes of the pitched notes (within `span`, if given)."""
+    lo, hi = span if span is not None else (-math.inf, math.inf)
     hist = np.zeros(12)
     for inst in midi.instruments:
         if inst.is_drum:
             continue
         for n in inst.notes:
-            hist[n.pitch % 12] += max(0.0, n.end - n.start)
+            hist[n.pitch % 12] += max(0.0, min(n.end, hi) - max(n.start, lo))
     return hist
 
 
-def major_minus_minor(midi: pretty_midi.PrettyMIDI) -> float:
+def major_minus_minor(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> float:
     """Best major minus best minor Krumhansl key correlation of the duration-weighted pitch
-    classes: > 0 leans major, < 0 minor."""
-    hist = _pitch_classes(midi)
+    classes (within `span`, if given): > 0 leans major, < 0 minor."""
+    hist = _pitch_classes(midi, span)
     if not hist.any():
         return math.nan
     major, minor = key_correlations(hist)
     return float(major.max() - minor.max())
 
 
-def key_rank(midi: pretty_midi.PrettyMIDI, tonic: int, minor: bool) -> int:
-    """How many of the 24 keys correlate better with the score than the given one (0: the
-    score is heard in that key, Krumhansl-Schmuckler). A diagnostic of whether a model
-    follows the key it was asked for; the mode line itself is `major_minus_minor`."""
-    hist = _pitch_classes(midi)
+def key_rank(
+    midi: pretty_midi.PrettyMIDI, tonic: int, minor: bool, span: Span | None = None
+) -> int:
+    """How many of the 24 keys correlate better with the score (within `span`, if given) than
+    the given one (0: the score is heard in that key, Krumhansl-Schmuckler). A diagnostic of
+    whether a model follows the key it was asked for; the mode line itself is
+    `major_minus_minor`."""
+    hist = _pitch_classes(midi, span)
     if not hist.any():
         return 24
     major, minor_ = key_correlations(hist)
