@@ -172,3 +172,39 @@ def test_the_harness_writes_rows_and_a_report_with_its_decision(tmp_path):
     assert "default engine is `arranger`" in text
     assert "8/8" not in text and "2/2 seeds toward major" in text  # the mood sweep was read
     assert (tmp_path / "img" / "music_eval_arranger.png").exists()
+
+
+def test_the_decision_compares_shares_of_seeds_and_ranks_candidate_weights():
+    from emsync_core.eval.report import decide
+
+    def rows(setting: str, degenerate: int = 0) -> list[dict]:
+        return [
+            {
+                "setting": setting,
+                "part": "accept",
+                "settings": {"constrained": True},
+                "degenerate": ["longest_restrike_run 40"] if i < degenerate else [],
+            }
+            for i in range(30)
+        ]
+
+    candidate = "transformer-plain@frame-ft9"
+    moods = {
+        "arranger": {"seeds": 8, "mode_up": 8, "density_up": 8},
+        candidate: {"seeds": 20, "mode_up": 18, "density_up": 19},
+    }
+    dist = {"arranger": {"mean": 0.64}, candidate: {"mean": 0.67}}
+    all_rows = rows("arranger") + rows(candidate)
+    winner, lines = decide(all_rows, moods, dist)
+    # 18 of 20 seeds is more seeds than 8 of 8 but a smaller share: the arranger wins.
+    assert winner == "arranger"
+    assert any(candidate in line and "share 0.90" in line for line in lines)
+    assert not any("no longer runnable" in line for line in lines)
+    # At the same share the distance to real music decides.
+    moods[candidate] = {"seeds": 20, "mode_up": 20, "density_up": 20}
+    assert decide(all_rows, moods, dist)[0] == candidate
+    # One degenerate score puts a setting out whatever its mood response.
+    assert decide(rows("arranger") + rows(candidate, 1), moods, dist)[0] == "arranger"
+    # Weights under a name the code no longer has are not runnable.
+    winner, lines = decide(rows("transformer-gone@x"), {}, {})
+    assert winner == "" and "no longer runnable" in lines[0]

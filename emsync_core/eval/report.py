@@ -125,7 +125,8 @@ def decide(
         if setting == "reference" or not rs or not rs[0]["settings"].get("constrained", True):
             continue
         bad = sum(bool(r["degenerate"]) for r in rs)
-        if setting not in SETTINGS:  # its options were removed from the code
+        # "transformer-plain@frame-ft4" is a base setting run with candidate weights
+        if setting.split("@")[0] not in SETTINGS:  # its options were removed from the code
             lines.append(f"- {setting}: {bad}/{len(rs)} degenerate (no longer runnable)")
             continue
         if bad:
@@ -135,13 +136,14 @@ def decide(
             lines.append(f"- {setting}: not eligible, only {len(rs)} of {COMPLETE} scores run")
             continue
         m = moods.get(setting, {})
-        mood_score = min(m.get("mode_up", 0), m.get("density_up", 0))
+        # A share of the seeds, so that a setting swept on more seeds is not favoured.
+        mood_score = min(m.get("mode_up", 0), m.get("density_up", 0)) / max(m.get("seeds", 0), 1)
         oa = dist.get(setting, {}).get("mean", math.nan)
         lines.append(
             f"- {setting}: no degenerate score in {len(rs)}; mood response "
             f"{m.get('mode_up', 0)}/{m.get('seeds', 0)} seeds toward major, "
-            f"{m.get('density_up', 0)}/{m.get('seeds', 0)} seeds >= {DENSITY_RATIO}x new pitches;"
-            f" overlapped area {_fmt(oa)}"
+            f"{m.get('density_up', 0)}/{m.get('seeds', 0)} seeds >= {DENSITY_RATIO}x new pitches"
+            f" (share {_fmt(mood_score)}); overlapped area {_fmt(oa)}"
         )
         candidates.append((mood_score, 0 if math.isnan(oa) else oa, setting))
     winner = max(candidates)[2] if candidates else ""
@@ -403,8 +405,9 @@ records the commit it was made at: a row describes its engine as it was at that 
 RULE = """The rule, applied in this order to every constrained setting that can run:
 1. **No degenerate score** on the acceptance and suite edits (thresholds below). A setting with
    any degenerate score is out.
-2. **Mood response**: the smaller of (seeds whose mode moves toward major from valence -1 to +1)
-   and (seeds whose new-pitch density rises at least 1.5x from arousal -1 to +1). Higher wins.
+2. **Mood response**: the smaller of (the share of seeds whose mode moves toward major from
+   valence -1 to +1) and (the share of seeds whose new-pitch density rises at least 1.5x from
+   arousal -1 to +1). Higher wins. Shares, not counts, so that more seeds do not win by number.
 3. **Distance to real music**: mean overlapped area. Higher wins."""
 
 THRESHOLD_TEXT = """A score is degenerate when any statistic exceeds its threshold. Definitions (times in seconds,
