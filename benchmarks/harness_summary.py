@@ -57,24 +57,27 @@ def summarise(rows: list[dict]) -> list[str]:
             at = np.mean([c["new_harmony_at_cuts"] for c in contrast])
             ctl = np.mean([c["new_harmony_at_controls"] for c in contrast])
             out.append(f"  new harmony within 250 ms: at cuts {at:.2f}, at control times {ctl:.2f}")
-    for setting in sorted({r["setting"] for r in rows}):
-        ranks = [
-            r["planned_key_rank"]
-            for r in rows
-            if r["setting"] == setting and r["part"] == "sweep" and "planned_key_rank" in r
-        ]
-        if ranks:
-            heard = sum(rank == 0 for rank in ranks)
-            out.append(f"{setting} sweeps: planned key heard (best of 24) in {heard}/{len(ranks)}")
-    for setting, m in mood_response(rows).items():
-        out.append(
-            f"{setting} sweeps: {m['seeds']} seeds, mode toward major {m['mode_up']}, "
-            f"new pitches up 1.5x {m['density_up']}"
-        )
-        out.append("  mode by valence: " + ", ".join(
-            f"{k:+.1f}: {v:+.3f}" for k, v in m["mode_by_level"].items()))  # fmt: skip
-        out.append("  new pitches/s by arousal: " + ", ".join(
-            f"{k:+.1f}: {v:.2f}" for k, v in m["density_by_level"].items()))  # fmt: skip
+    for part in ("sweep", "unseen_sweep"):  # the same sweeps on seen and on unseen edits
+        for setting in sorted({r["setting"] for r in rows}):
+            ranks = [
+                r["planned_key_rank"]
+                for r in rows
+                if r["setting"] == setting and r["part"] == part and "planned_key_rank" in r
+            ]
+            if ranks:
+                heard = sum(rank == 0 for rank in ranks)
+                out.append(
+                    f"{setting} {part}s: planned key heard (best of 24) in {heard}/{len(ranks)}"
+                )
+        for setting, m in mood_response(rows, part).items():
+            out.append(
+                f"{setting} {part}s: {m['seeds']} seeds, mode toward major {m['mode_up']}, "
+                f"new pitches up 1.5x {m['density_up']}"
+            )
+            out.append("  mode by valence: " + ", ".join(
+                f"{k:+.1f}: {v:+.3f}" for k, v in m["mode_by_level"].items()))  # fmt: skip
+            out.append("  new pitches/s by arousal: " + ", ".join(
+                f"{k:+.1f}: {v:.2f}" for k, v in m["density_by_level"].items()))  # fmt: skip
     # Needs the reference rows too (rows-arranger.jsonl holds them).
     for setting, d in distances(rows).items():
         out.append(f"{setting}: distance to real music, mean overlapped area {d['mean']:.3f}")

@@ -208,3 +208,19 @@ def test_the_decision_compares_shares_of_seeds_and_ranks_candidate_weights():
     # Weights under a name the code no longer has are not runnable.
     winner, lines = decide(rows("transformer-gone@x"), {}, {})
     assert winner == "" and "no longer runnable" in lines[0]
+
+
+def test_unseen_sweeps_are_the_same_sweeps_on_edits_of_their_own():
+    from emsync_core.eval.run import UNSEEN, jobs
+
+    seen = list(jobs(["sweep"], sweep_seeds=2))
+    unseen = list(jobs(["unseen_sweep"], sweep_seeds=2))
+    assert len(seen) == len(unseen) == 2 * 2 * 5
+    assert {j.part for j in unseen} == {"unseen_sweep"}
+    assert [(j.seed, j.sweep, j.label) for j in seen] == [
+        (j.seed, j.sweep, j.label) for j in unseen
+    ]
+    assert {j.edit_seed for j in unseen} == {UNSEEN + 100, UNSEEN + 101}
+    assert {j.edit_seed for j in seen} == {0}  # as the sweep rows have always recorded
+    cuts = {tuple(j.edit.cuts_s) for j in seen}
+    assert cuts.isdisjoint({tuple(j.edit.cuts_s) for j in unseen})

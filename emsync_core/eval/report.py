@@ -57,12 +57,13 @@ def _order(settings: Iterable[str]) -> list[str]:
     return sorted(set(settings), key=lambda s: (known.index(s) if s in known else 99, s))
 
 
-def mood_response(rows: list[dict]) -> dict[str, dict]:
-    """Per setting: per-seed mode and density responses of the sweeps."""
+def mood_response(rows: list[dict], part: str = "sweep") -> dict[str, dict]:
+    """Per setting: per-seed mode and density responses of the sweeps (`part`: "sweep", or
+    "unseen_sweep" for the same sweeps on edits nothing was checked against)."""
     out: dict[str, dict] = {}
     by = defaultdict(lambda: defaultdict(dict))  # setting -> (axis, seed) -> level -> row
     for r in rows:
-        if r["part"] == "sweep":
+        if r["part"] == part:
             level = r["valence"] if r["sweep"] == "valence" else r["arousal"]
             by[r["setting"]][(r["sweep"], r["seed"])][level] = r
     for setting, series in by.items():
@@ -360,13 +361,15 @@ def write_report(paths: list[Path], doc: Path, img: Path) -> None:
         "| setting | seeds | toward major (V -1 -> +1) | mode by valence level | new pitches/s >= 1.5x (A -1 -> +1) | new pitches/s by arousal level |"
     )
     w("| --- | --- | --- | --- | --- | --- |")
-    for s in _order(moods):
-        m = moods[s]
-        modes = ", ".join(f"{_fmt(v)}" for v in m["mode_by_level"].values())
-        dens = ", ".join(f"{_fmt(v, 1)}" for v in m["density_by_level"].values())
-        w(
-            f"| {s} | {m['seeds']} | {m['mode_up']}/{m['seeds']} | {modes} | {m['density_up']}/{m['seeds']} (min {_fmt(min(m['density_ratios'], default=math.nan))}x) | {dens} |"
-        )
+    unseen = mood_response(rows, "unseen_sweep")
+    for label, table in (("", moods), (" (unseen edits)", unseen)):
+        for s in _order(table):
+            m = table[s]
+            modes = ", ".join(f"{_fmt(v)}" for v in m["mode_by_level"].values())
+            dens = ", ".join(f"{_fmt(v, 1)}" for v in m["density_by_level"].values())
+            w(
+                f"| {s}{label} | {m['seeds']} | {m['mode_up']}/{m['seeds']} | {modes} | {m['density_up']}/{m['seeds']} (min {_fmt(min(m['density_ratios'], default=math.nan))}x) | {dens} |"
+            )
     w("")
 
     w("## Instruments (share of the time each layer sounds, mean over acceptance and suite scores)")
@@ -436,7 +439,8 @@ any cut (two per cut, seeded). A texture that changes harmony everywhere scores 
 however often it "hits" a cut; music that anticipates cuts scores well above 1. For the
 reference, the piece's own chord changes (2+ beats) stand in for cuts."""
 
-MOOD_TEXT = """Each seed is a different 30-s, 5-shot edit with one mood in every shot; valence steps over
+MOOD_TEXT = """Each seed is a different 30-s, 5-shot edit with one mood in every shot (rows marked "unseen
+edits": the same sweeps on edits from seeds 5100 on, which no change was checked against); valence steps over
 -1, -0.5, 0, 0.5, 1 at arousal 0, and arousal over the same levels at valence 0. Mode is the
 best major minus the best minor Krumhansl key correlation of the pitch-class durations. Density
 counts only onsets of new pitches (a pitch not in the instrument's previous onset), so

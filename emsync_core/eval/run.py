@@ -6,7 +6,9 @@ Three parts, each a list of (edit, seed) jobs:
 - `suite`: the mixed-mood edits of `edits.suite` (5-s grid, montage, a 60-s take, dialogue,
   3 and 10 minutes), seed 0;
 - `sweep`: the mood response: the 30-s edit (a different one per seed) with one mood
-  everywhere, valence stepped over -1..+1 at arousal 0 and arousal over -1..+1 at valence 0.
+  everywhere, valence stepped over -1..+1 at arousal 0 and arousal over -1..+1 at valence 0;
+- `unseen` and `unseen_sweep`: more edits of the acceptance and suite kinds, and the same
+  sweeps, from edit seeds (5000 on) that no engine or training change was checked against.
 
 Each row holds commit, date, machine, the setting, edit, mood and seed, the degeneration
 statistics, cut contrast, mode and new-pitch density, instrument activity and the distance
@@ -100,12 +102,22 @@ def jobs(parts: list[str], sweep_seeds: int, accept_seeds: int = 3) -> Iterator[
         for edit in edits.suite(0):
             yield Job("suite", edit, 0)
     if "sweep" in parts:
-        for seed in range(sweep_seeds):
-            base = edits.short_edit(100 + seed)
-            for axis in ("valence", "arousal"):
-                for level in LEVELS:
-                    va = f"{level},0" if axis == "valence" else f"0,{level}"
-                    yield Job("sweep", edits.one_mood(base, va), seed, axis)
+        yield from _sweeps("sweep", 100, sweep_seeds)
+    if "unseen_sweep" in parts:
+        yield from _sweeps("unseen_sweep", UNSEEN + 100, sweep_seeds)
+
+
+def _sweeps(part: str, first_edit_seed: int, seeds: int) -> Iterator[Job]:
+    """One 30-s edit per seed, valence then arousal stepped over LEVELS. The `sweep` part's
+    rows record edit seed 0, as they always have (their keys and file names stay valid)."""
+    for seed in range(seeds):
+        edit_seed = first_edit_seed + seed
+        base = edits.short_edit(edit_seed)
+        recorded = 0 if part == "sweep" else edit_seed
+        for axis in ("valence", "arousal"):
+            for level in LEVELS:
+                va = f"{level},0" if axis == "valence" else f"0,{level}"
+                yield Job(part, edits.one_mood(base, va), seed, axis, edit_seed=recorded)
 
 
 def machine() -> str:
@@ -153,7 +165,7 @@ def score_job(setting: Setting, job: Job, midi_dir: Path) -> dict:
     score = compose(setting, plan, job.seed)
     seconds = time.perf_counter() - started
     label = job.label
-    edit_seed = f"_e{job.edit_seed}" if job.part == "unseen" else ""
+    edit_seed = f"_e{job.edit_seed}" if job.part.startswith("unseen") else ""
     name = f"{job.part}_{job.edit.name}{edit_seed}_{label.replace(',', '_')}_s{job.seed}.mid"
     midi_dir.mkdir(parents=True, exist_ok=True)
     score.midi.write(str(midi_dir / name))
