@@ -224,3 +224,22 @@ def test_unseen_sweeps_are_the_same_sweeps_on_edits_of_their_own():
     assert {j.edit_seed for j in seen} == {0}  # as the sweep rows have always recorded
     cuts = {tuple(j.edit.cuts_s) for j in seen}
     assert cuts.isdisjoint({tuple(j.edit.cuts_s) for j in unseen})
+
+
+def test_the_distance_to_real_music_reads_the_decisions_edits_only():
+    from emsync_core.eval.report import distances
+
+    def row(setting: str, part: str, midi: pretty_midi.PrettyMIDI) -> dict:
+        feats = [distance.features(n) for n in distance.excerpts(midi, 40.0)]
+        return {
+            "setting": setting,
+            "part": part,
+            "excerpt_features": [{k: v.tolist() for k, v in f.items()} for f in feats],
+        }
+
+    rows = [row("reference", "reference", _moving(40.0, s)) for s in range(8)]
+    rows += [row("arranger", "accept", _moving(40.0, s)) for s in range(8, 12)]
+    before = distances(rows)["arranger"]["mean"]
+    # Sweeps and unseen edits only some settings have must not move the comparison.
+    rows += [row("arranger", part, _stuck(40.0)) for part in ("sweep", "unseen", "unseen_sweep")]
+    assert distances(rows)["arranger"]["mean"] == before

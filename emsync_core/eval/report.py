@@ -23,6 +23,7 @@ from .pianoroll import figure
 
 DENSITY_RATIO = 1.5  # arousal -1 -> +1 must raise new pitches/s this much (per seed)
 COMPLETE = 30  # acceptance (18 + 6) and suite (6) scores a setting needs to be eligible
+DECISION_PARTS = ("accept", "suite")  # the edits the decision reads (degeneration, distance)
 
 NOTES = {
     "reference": "held-out music21 pieces (chorales, madrigals)",
@@ -99,7 +100,9 @@ def mood_response(rows: list[dict], part: str = "sweep") -> dict[str, dict]:
 
 
 def distances(rows: list[dict]) -> dict[str, dict[str, float]]:
-    """Overlapped area per feature for every setting's excerpts against the reference."""
+    """Overlapped area per feature for every setting's excerpts against the reference, on
+    the acceptance and suite edits only: the edits every setting has scored (a setting with
+    unseen or sweep rows as well would otherwise be measured on other music)."""
 
     def feats(rs: list[dict]) -> list[dict[str, np.ndarray]]:
         return [{k: np.array(v) for k, v in f.items()} for r in rs for f in r["excerpt_features"]]
@@ -109,7 +112,8 @@ def distances(rows: list[dict]) -> dict[str, dict[str, float]]:
     for setting in _order(r["setting"] for r in rows):
         if setting == "reference":
             continue
-        generated = feats([r for r in rows if r["setting"] == setting and r["part"] != "sweep"])
+        mine = [r for r in rows if r["setting"] == setting and r["part"] in DECISION_PARTS]
+        generated = feats(mine)
         if generated and reference:
             out[setting] = distance.distance_to_reference(generated, reference)
     return out
@@ -122,7 +126,7 @@ def decide(
     lines = []
     candidates = []
     for setting in _order(r["setting"] for r in rows):
-        rs = [r for r in rows if r["setting"] == setting and r["part"] in ("accept", "suite")]
+        rs = [r for r in rows if r["setting"] == setting and r["part"] in DECISION_PARTS]
         if setting == "reference" or not rs or not rs[0]["settings"].get("constrained", True):
             continue
         bad = sum(bool(r["degenerate"]) for r in rs)
