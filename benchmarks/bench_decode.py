@@ -2,12 +2,11 @@
 
 Usage: .venv/bin/python benchmarks/bench_decode.py [--weights DIR] [--rounds N] [--threads T]
 
-Each round measures the four variants (float32 / int8, one row / two rows for guidance 3)
-back to back with `tokens_per_second` below (1,000 sampled tokens, KV cache, re-encodes
-included), so the int8/float32 ratio of a round is taken under the same machine load. Prints
-every round, then the median tokens/s per variant and the median ratio, and appends them with
-machine and date to benchmarks/results/decode.md. Quality of the int8 copy:
-`benchmarks/eval_val_loss.py --int8`.
+Each round measures float32 and int8 back to back with `tokens_per_second` below (1,000
+sampled tokens, KV cache, re-encodes included), so the int8/float32 ratio of a round is taken
+under the same machine load. Prints every round, then the median tokens/s per variant and the
+median ratio, and appends them with machine and date to benchmarks/results/decode.md.
+Quality of the int8 copy: `benchmarks/eval_val_loss.py --int8`.
 
 Sizes: `--compare 4x256,6x320,6x384,8x384` measures untrained models of those sizes (layers x
 d_model, 64-wide heads; speed does not depend on the weights' values) at a 1,024-token
@@ -36,7 +35,7 @@ from emsync_core.music.generate import Decoder, sample
 from emsync_core.music.model import EmsyncTransformer, ModelConfig
 
 RESULTS = Path(__file__).parent / "results" / "decode.md"
-VARIANTS = [(False, 1.0), (True, 1.0), (False, 3.0), (True, 3.0)]  # (int8, guidance)
+VARIANTS = [False, True]  # int8
 
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
@@ -44,20 +43,19 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
 
 def tokens_per_second(
     model: EmsyncTransformer,
-    guidance: float = 1.0,
     n_tokens: int = 1000,
     runs: int = 3,
     int8: bool = True,
 ) -> float:
     """Median over `runs` of tokens/s sampling `n_tokens` one by one, as generate() decodes:
-    batch 1 (two rows with guidance), KV cache, re-encoding when the context is full, the
+    batch 1, KV cache, re-encoding when the context is full, the
     int8 copy of the model on CPU (unless `int8` is False), and the sampler generate() uses
     (T 1.3, top-p 0.6), without its token masks."""
     generator = torch.Generator().manual_seed(0)
     allowed = torch.ones(model.config.vocab_size, dtype=torch.bool)
     rates = []
     for _ in range(runs):
-        decoder = Decoder(model, guidance=guidance, int8=int8)
+        decoder = Decoder(model, int8=int8)
         tokens = events.sequence_prefix(4, True)
         offsets = [2.0] * len(tokens)  # seconds to the next boundary: any value costs the same
         logits = decoder.prefill(tokens, offsets, 0.0, 0.0)
@@ -73,9 +71,8 @@ def tokens_per_second(
     return statistics.median(rates)
 
 
-def label(int8: bool, guidance: float) -> str:
-    rows = "one row" if guidance == 1.0 else f"guidance {guidance:g}, two rows"
-    return f"{'int8' if int8 else 'float32'}, {rows}"
+def label(int8: bool) -> str:
+    return "int8" if int8 else "float32"
 
 
 CONTEXT = 1024  # event tokens the compared models attend to (issue 15: at least 1,024)
@@ -189,22 +186,19 @@ def main() -> None:
         compare(args)
         return
     model = EmsyncTransformer.load(args.weights)
-    rates: dict[tuple[bool, float], list[float]] = {v: [] for v in VARIANTS}
+    rates: dict[bool, list[float]] = {v: [] for v in VARIANTS}
     load_before = os.getloadavg()[0]
     for r in range(args.rounds):
-        for int8, guidance in VARIANTS:
-            rates[(int8, guidance)].append(tokens_per_second(model, guidance, runs=1, int8=int8))
+        for int8 in VARIANTS:
+            rates[int8].append(tokens_per_second(model, runs=1, int8=int8))
         print(f"round {r + 1}: " + ", ".join(f"{rates[v][-1]:.0f}" for v in VARIANTS))
-    rows = [f"| {label(*v)} | {statistics.median(rates[v]):.0f} | "
+    rows = [f"| {label(v)} | {statistics.median(rates[v]):.0f} | "
             f"{min(rates[v]):.0f}-{max(rates[v]):.0f} |" for v in VARIANTS]  # fmt: skip
-    for guidance in (1.0, 3.0):
-        ratios = [
-            q / f for q, f in zip(rates[(True, guidance)], rates[(False, guidance)], strict=True)
-        ]
-        rows.append(
-            f"| int8 / float32 speed, {label(True, guidance).split(', ', 1)[1]} | "
-            f"{statistics.median(ratios):.2f}x | {min(ratios):.2f}-{max(ratios):.2f}x |"
-        )
+    ratios = [q / f for q, f in zip(rates[True], rates[False], strict=True)]
+    rows.append(
+        f"| int8 / float32 speed | {statistics.median(ratios):.2f}x | "
+        f"{min(ratios):.2f}-{max(ratios):.2f}x |"
+    )
     table = "\n".join(
         [
             "| decoding (batch 1, 1,000 tokens per run) | median tokens/s | range |",

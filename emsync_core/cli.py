@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import NoReturn
@@ -141,20 +140,6 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         help="transformer: do not force a chord on every cut (for evaluation)",
     )
     p.add_argument(
-        "--guidance",
-        type=strength("guidance", off=1.0),
-        default=defaults.GUIDANCE,
-        help="transformer: classifier-free guidance on the mood (default 1: off, plain "
-        "sampling as in the paper; docs/music-eval.md measured 3)",
-    )
-    p.add_argument(
-        "--key-bias",
-        type=strength("key bias", off=0.0),
-        default=defaults.KEY_BIAS,
-        help="transformer: how strongly notes keep to each scene's planned key, whose mode "
-        "follows valence (default 0: off; docs/music-eval.md measured 4 nats)",
-    )
-    p.add_argument(
         "--weights",
         type=Path,
         help="transformer: a trained run's folder (model.json, model.safetensors) instead of "
@@ -285,21 +270,6 @@ def parse_rate(text: str) -> float:
     return ntsc.get(round(value, 3), value)
 
 
-def strength(name: str, off: float) -> Callable[[str], float]:
-    """An argparse type for a 0-10 strength whose neutral value is `off`."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number (e.g. 1 or 3)") from None
-        if not 0 <= value <= 10:
-            raise argparse.ArgumentTypeError(f"{name} {text} is outside 0-10 ({off:g} = off)")
-        return value
-
-    return parse
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     from .pipeline import ScoreOptions, score
 
@@ -319,8 +289,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         media_root=args.media_root,
         analyze=not args.no_analyze,
         unconstrained=args.unconstrained,
-        guidance=args.guidance,
-        key_bias=args.key_bias,
         weights=args.weights,
         ensemble=args.ensemble,
         preview=args.preview,

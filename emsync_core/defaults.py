@@ -17,8 +17,6 @@ ENGINES = ("transformer", "arranger")  # the EMSYNC model (experimental); the ru
 # The default engine, chosen by the music-quality harness's rule (docs/music-eval.md): the
 # transformer still writes degenerate scores on realistic edits, the arranger does not.
 ENGINE = "arranger"
-GUIDANCE = 1.0  # transformer: classifier-free guidance on the mood (1 = off; docs/music-eval.md)
-KEY_BIAS = 0.0  # transformer: lean to each scene's planned key, nats (0 = off)
 
 EMOTIONS = ("anger", "disgust", "fear", "joy", "sadness", "surprise")  # Ekman's six
 SCORE_TRACK = "EMSYNC Score"  # the audio track (and clip) that holds the score

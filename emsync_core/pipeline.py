@@ -72,8 +72,6 @@ class ScoreOptions:
     media_root: Path | None = None  # where moved media can be found, by file name
     analyze: bool = True  # estimate moods from the footage when it can be reached
     unconstrained: bool = False  # transformer only: no forced chord on cuts (evaluation)
-    guidance: float = defaults.GUIDANCE  # transformer only (see defaults.py)
-    key_bias: float = defaults.KEY_BIAS  # transformer only
     weights: Path | None = None  # transformer only: a trained run's folder (None: the shipped)
     stems: bool = True  # also write one WAV per layer into stems/
     ensemble: str = DEFAULT_ENSEMBLE  # "film": the engine's own instruments (music/ensemble.py)
@@ -299,8 +297,6 @@ def _engine_score(
         model,
         options.seed,
         constrained=not options.unconstrained,
-        guidance=options.guidance,
-        key_bias=options.key_bias,
         on_progress=on_progress,
     )
 

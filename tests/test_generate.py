@@ -93,31 +93,18 @@ def test_repetition_guard_heats_only_long_streaks():
     assert 1.3 < heated(1.3, 7) < heated(1.3, 30)
 
 
-def test_guidance_amplifies_the_mood_and_keeps_the_constraint(model):
+def test_the_decoder_reads_the_models_own_conditional_logits(model):
     from emsync_core.music import events
     from emsync_core.music.generate import Decoder
 
     tokens = events.sequence_prefix(4, True) + [events.CHORD]
     offsets = [1.0] * len(tokens)
-    nan = torch.tensor([float("nan")])
-
-    def plain(v: float, a: float) -> torch.Tensor:
-        x, o = torch.tensor([tokens]), torch.tensor([offsets])
-        return model(x, o, torch.tensor([v]), torch.tensor([a]))[0, -1]
-
+    x, o = torch.tensor([tokens]), torch.tensor([offsets])
     with torch.inference_mode():
         model.eval()
-        cond = plain(0.7, -0.4)
-        uncond = model(torch.tensor([tokens]), torch.tensor([offsets]), nan, nan)[0, -1]
-        guided = Decoder(model, guidance=3.0, int8=False).prefill(tokens, offsets, 0.7, -0.4)
-        assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-4)
-        plain_logits = Decoder(model, int8=False).prefill(tokens, offsets, 0.7, -0.4)
-        assert torch.allclose(plain_logits, cond, atol=1e-5)
-
-    plan = _random_plan(2)
-    score = generate(plan, model, seed=2, guidance=3.0)
-    for a in measure_alignment(score.midi, plan.hard_boundaries_s):
-        assert a.error_ms is not None and a.error_ms < 1.0 and a.new_harmony, a
+        cond = model(x, o, torch.tensor([0.7]), torch.tensor([-0.4]))[0, -1]
+        decoded = Decoder(model, int8=False).prefill(tokens, offsets, 0.7, -0.4)
+    assert torch.allclose(decoded, cond, atol=1e-5)  # no lever between the model and sampling
 
 
 def test_the_chord_before_a_cut_is_what_the_midi_lets_sound():
@@ -137,44 +124,6 @@ def test_the_chord_before_a_cut_is_what_the_midi_lets_sound():
     held = {(KEYS, 65): 60}
     assert heard_before(held, [], now=60 + MAX_NOTE_STEPS + 5, since=0) == set()
     assert heard_before(held, [], now=60 + MAX_NOTE_STEPS - 5, since=0) == {5}
-
-
-def test_key_leaning_keeps_the_scale_and_leans_to_the_tonic_triad():
-    from emsync_core.music import events
-    from emsync_core.music.cut_rule import Masks
-    from emsync_core.music.generate import TONIC_LEAN, key_leaning
-    from emsync_core.music.harmony import Key
-
-    lean = key_leaning(Masks(), Key(0, "minor"))  # C minor, leading tone B allowed
-    for pc, want in [(0, TONIC_LEAN), (3, TONIC_LEAN), (7, TONIC_LEAN), (2, 0.0), (11, 0.0)]:
-        assert lean[events.note_on(events.KEYS, 60 + pc)] == want, pc
-    for pc in (1, 4, 6, 9):
-        assert lean[events.note_on(events.STRINGS, 48 + pc)] == -1.0, pc
-    assert lean[events.note_on(events.DRUMS, 37)] == 0.0  # drums have no key
-    assert lean[events.note_off(events.KEYS, 61)] == 0.0  # releasing is always fine
-
-
-def test_key_bias_keeps_the_notes_in_the_planned_key(model):
-    plan = plan_score([(0.0, 4.0), (4.0, 8.0)], [(0.8, 0.0), (-0.8, 0.0)], seed=1)
-    keys = [s.key for s in plan.scenes]
-    assert [k.mode for k in keys] == ["major", "minor"]
-
-    def in_key_share(score) -> float:
-        inside = total = 0
-        for inst in score.midi.instruments:
-            if inst.is_drum:
-                continue
-            for n in inst.notes:
-                key = keys[0] if n.start < 4.0 else keys[1]
-                inside += n.pitch % 12 in key.pitch_classes
-                total += 1
-        return inside / total
-
-    free = in_key_share(generate(plan, model, seed=4))
-    kept = in_key_share(generate(plan, model, seed=4, key_bias=6.0))
-    assert free < 0.8 < 0.95 < kept, (free, kept)
-    with pytest.raises(ValueError, match="key_bias"):
-        generate(plan, model, seed=4, key_bias=float("inf"))
 
 
 def test_progress_is_reported_once_per_second_of_music(model):

@@ -19,9 +19,10 @@ were measured with (model.json "sampling", `model.Sampling`), seeded; `<PAD>`, `
 instrument-count tokens are never sampled; and the paper's repetition penalty: while the
 nucleus keeps collapsing to one or two tokens the temperature rises (`heated`).
 
-Two optional levers act on the logits first, both off by default: classifier-free guidance
-on the mood (`guidance`), and a lean towards each scene's planned key (`key_bias`, past the
-paper). The harness (docs/music-eval.md) measured what they do to the music.
+No decoding lever acts on the logits: the mood and the key reach the music through the
+model's conditions alone. (Classifier-free guidance and a hand-set lean towards the planned
+key were measured by the harness, docs/music-eval.md, and removed: the key lean froze the top
+voice, and the model trained on labelled windows follows the mood without either.)
 
 Timing. Tokens count 8 ms steps, and cuts are rarely on that grid (a 23.976 fps frame is
 41.7 ms). Each cut is rounded to its step and MIDI times are mapped piecewise-linearly
@@ -61,7 +62,6 @@ from .plan import ScorePlan
 from .score import ChordEvent, Score, add_cut_lyrics
 from .tempo_fit import set_fitted_beat_grid
 
-TONIC_LEAN = 0.5  # key bias share added to the tonic triad (`key_leaning`)
 KEEP_FRACTION = 0.75  # of the context kept when it is re-encoded (the rest is dropped)
 # Of the context a rotary model drops per slide: a slide copies the whole cache once, so
 # dropping a chunk at a time keeps that cost off most steps.
@@ -97,36 +97,16 @@ def heated(temperature: float, streak: float) -> float:
     return temperature * (1 + max(0.0, math.log((streak + 1) / 4)) * 0.4)
 
 
-def key_leaning(masks: Masks, key: Key) -> torch.Tensor:
-    """(V,) -1 on pitched NOTE_ONs outside `key`, +TONIC_LEAN on its tonic triad.
-
-    The scale alone cannot set the mode: C minor and E-flat major share theirs. Leaning
-    towards the tonic triad is what makes the key (and so the mode) heard.
-    """
-    lean = torch.zeros(masks.base.shape)
-    outside = sorted(set(range(12)) - key.pitch_classes)
-    if outside:
-        lean -= masks.pitched_on_by_pc[outside].any(dim=0).float()
-    triad = sorted(key.degree(1).pitch_classes)
-    return lean + TONIC_LEAN * masks.pitched_on_by_pc[triad].any(dim=0).float()
-
-
 class Decoder:
     """The model plus its KV cache, fed token by token; re-encodes when the mood changes or
-    the context is full.
-
-    With `guidance` != 1 it decodes a batch of two, the second row without valence/arousal
-    (the null vectors condition dropout trained), and returns classifier-free guided logits
-    unconditional + guidance * (conditional - unconditional). On CPU it decodes with the
-    model's int8 copy (`model.for_decoding`), unless `int8` is False.
+    the context is full. On CPU it decodes with the model's int8 copy
+    (`model.for_decoding`), unless `int8` is False.
     """
 
-    def __init__(self, model: EmsyncTransformer, guidance: float = 1.0, int8: bool = True) -> None:
+    def __init__(self, model: EmsyncTransformer, int8: bool = True) -> None:
         self.model = for_decoding(model) if int8 else model
         self.device = next(model.parameters()).device
-        self.guidance = guidance
-        self.rows = 1 if guidance == 1.0 else 2
-        self.cache = KVCache(model.config, self.rows, self.device)
+        self.cache = KVCache(model.config, 1, self.device)
         self.capacity = model.context
         self.keep = max(2, int(self.capacity * KEEP_FRACTION))
         self.slides = model.rotary is not None
@@ -137,12 +117,11 @@ class Decoder:
         self.shift = 0  # semitones from the scene's key into the model's frame (`key_frame.py`)
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
-        return torch.tensor([values] * self.rows, dtype=dtype, device=self.device)
+        return torch.tensor([values], dtype=dtype, device=self.device)
 
-    def _guided(self, logits: torch.Tensor) -> torch.Tensor:
-        last = logits[:, -1]
-        guided = last[0] if self.rows == 1 else last[1] + self.guidance * (last[0] - last[1])
-        return logits_from_frame(guided, self.shift) if self.shift else guided
+    def _last(self, logits: torch.Tensor) -> torch.Tensor:
+        last = logits[0, -1]
+        return logits_from_frame(last, self.shift) if self.shift else last
 
     def prefill(
         self,
@@ -153,7 +132,7 @@ class Decoder:
         key: Key | None = None,
     ) -> torch.Tensor:
         """Encode the tail of `tokens` from scratch under (valence, arousal), and `key`
-        when the model is conditioned on one (the guidance row goes without)."""
+        when the model is conditioned on one."""
         if len(tokens) > self.keep:
             # A window that does not start at the piece start begins with the instrument-count
             # token only, as training windows do.
@@ -162,15 +141,14 @@ class Decoder:
         self.cache.reset()
         # The condition positions and the instrument-count token (after `<START>`, if any).
         self.front = [*range(N_COND), N_COND + int(tokens[0] == events.START)]
-        nan = float("nan")
-        va = torch.tensor([valence, nan][: self.rows], device=self.device)
-        ar = torch.tensor([arousal, nan][: self.rows], device=self.device)
+        va = torch.tensor([valence], device=self.device)
+        ar = torch.tensor([arousal], device=self.device)
         index = NULL_KEY if key is None else key_index(key.tonic, key.mode)
         self.shift = 0
         if self.framed and key is not None:
             self.shift, index = frame_shift(key.tonic), framed_key(index)
             tokens = to_frame(tokens, self.shift)
-        self.keys = torch.tensor([index, NULL_KEY][: self.rows], device=self.device)
+        self.keys = torch.tensor([index], device=self.device)
         logits = self.model(
             self._t(tokens, torch.long),
             self._t(offsets, torch.float32),
@@ -179,7 +157,7 @@ class Decoder:
             self.cache,
             key=self.keys,
         )
-        return self._guided(logits)
+        return self._last(logits)
 
     def step(self, token: int, offset: float) -> torch.Tensor | None:
         """Logits after `token`, or None when the cache is full (the caller re-encodes);
@@ -196,7 +174,7 @@ class Decoder:
             cache=self.cache,
             key=self.keys,
         )
-        return self._guided(logits)
+        return self._last(logits)
 
     def slide(self) -> None:
         """Drop the oldest `drop` tokens after the front ones (rotary models only)."""
@@ -215,22 +193,16 @@ def generate(
     temperature: float | None = None,
     top_p: float | None = None,
     constrained: bool = True,
-    guidance: float = 1.0,
-    key_bias: float = 0.0,
     repetition_guard: bool = True,
     on_progress: Callable[[float], None] | None = None,
     int8: bool = True,
 ) -> Score:
     """A `Score` for `plan` written by `model` (see the module docstring).
 
-    `guidance` > 1 amplifies the mood (classifier-free guidance); `key_bias` (nats) lowers
-    pitched notes outside each scene's planned key and raises its tonic triad by half that;
     `repetition_guard=False` turns the paper's repetition penalty off (for measuring it).
     `on_progress(fraction)` hears each further second of music. `int8=False` decodes in
     float32 on CPU. `temperature` and `top_p` default to the weights' own (`model.sampling`).
     """
-    if not 0.0 <= key_bias < math.inf:
-        raise ValueError(f"key_bias must be finite and >= 0, not {key_bias}")
     model.eval()
     temperature = model.sampling.temperature if temperature is None else temperature
     top_p = model.sampling.top_p if top_p is None else top_p
@@ -244,13 +216,11 @@ def generate(
     boundaries = Boundaries(hard, [s for s in soft if 0 < s < end])
     rule = CutRule(boundaries, end, constrained, masks, note_cap=model.config.note_off_at_cap)
     scene_starts = [round(s.start_s / STEP_S) for s in plan.scenes]
-    # One lean per distinct key: a long timeline has thousands of scenes but few keys.
-    leaning = {k: key_bias * key_leaning(masks, k) for k in {s.key for s in plan.scenes}}
 
     def scene_at(step: int) -> int:
         return max(0, bisect.bisect_right(scene_starts, step) - 1)
 
-    decoder = Decoder(model, guidance=guidance, int8=int8)
+    decoder = Decoder(model, int8=int8)
     tokens = events.sequence_prefix(4, True)  # <START>, <MORE_INSTRUMENTS>
     offsets = [boundaries.seconds_to_next(0)] * len(tokens)
     scene = scene_at(0)
@@ -261,8 +231,7 @@ def generate(
         token = rule.due_note_off()  # a note at the 8-s cap ends here, in the tokens too
         if token is None:
             heat = heated(temperature, streak) if repetition_guard else temperature
-            biased = logits + leaning[mood.key] if key_bias else logits
-            token, kept = sample(biased, rule.allowed(), heat, top_p, generator)
+            token, kept = sample(logits, rule.allowed(), heat, top_p, generator)
             streak = streak + 1 if kept <= 2 else streak / 2
             token = rule.clamp(token)
         moved = rule.observe(token)

@@ -11,8 +11,7 @@ re-encodes the context into the new frame, as training windows that hold a secti
 are framed by the new section's key.
 
 Drums are never transposed. A context note pushed outside the piano range folds by an octave;
-a note the frame cannot reach in the scene's key is not offered. Classifier-free guidance's
-null row reads the same framed context (a lever, off by default).
+a note the frame cannot reach in the scene's key is not offered.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ re-encoding everything. Positions thus never exceed the trained window.
 
 Decoding on CPU runs an int8 copy of the blocks (`int8_for_cpu`): at batch 1 the step is a
 chain of small matrix-vector products whose fp32 weights (16 MB) no longer sit in cache, and
-int8 weights make it 1.4-1.6x faster, 1.7-2x with guidance (benchmarks/bench_decode.py).
+int8 weights make it 1.4-1.6x faster (benchmarks/bench_decode.py).
 
 Weights are stored as safetensors (written and read here without the `safetensors` package,
 which the project does not depend on; the files are byte-compatible with it), the config as
