@@ -69,7 +69,7 @@ def summarise(rows: list[dict]) -> list[str]:
                 out.append(
                     f"{setting} {part}s: planned key heard (best of 24) in {heard}/{len(ranks)}"
                 )
-        for setting, m in mood_response(rows, part).items():
+        for setting, m in mood_response(rows, (part,)).items():
             out.append(
                 f"{setting} {part}s: {m['seeds']} seeds, mode toward major {m['mode_up']}, "
                 f"new pitches up 1.5x {m['density_up']}"

@@ -243,3 +243,28 @@ def test_the_distance_to_real_music_reads_the_decisions_edits_only():
     # Sweeps and unseen edits only some settings have must not move the comparison.
     rows += [row("arranger", part, _stuck(40.0)) for part in ("sweep", "unseen", "unseen_sweep")]
     assert distances(rows)["arranger"]["mean"] == before
+
+
+def test_the_mood_response_pools_seen_and_unseen_sweeps_as_separate_seeds():
+    from emsync_core.eval.report import DECISION_SWEEPS, mood_response
+
+    def sweep(part: str, seed: int, modes: tuple[float, float], dens: tuple[float, float]):
+        rows = []
+        for level, mode, new in ((-1.0, modes[0], dens[0]), (1.0, modes[1], dens[1])):
+            common = {"setting": "s", "part": part, "seed": seed}
+            rows.append({**common, "sweep": "valence", "valence": level, "arousal": 0.0,
+                         "mode": mode, "new_pitches_per_s": 5.0})  # fmt: skip
+            rows.append({**common, "sweep": "arousal", "valence": 0.0, "arousal": level,
+                         "mode": 0.0, "new_pitches_per_s": new})  # fmt: skip
+        return rows
+
+    rows = sweep("sweep", 0, (-0.2, 0.2), (3.0, 9.0)) + sweep("sweep", 1, (-0.2, 0.1), (3, 6))
+    # the same seed numbers on unseen edits: one follows valence, one does not
+    rows += sweep("unseen_sweep", 0, (-0.1, 0.2), (3, 9)) + sweep(
+        "unseen_sweep", 1, (0.1, 0), (3, 4)
+    )
+    assert mood_response(rows) == mood_response(rows, ("sweep",))  # the seen sweeps by default
+    seen = mood_response(rows)["s"]
+    assert (seen["seeds"], seen["mode_up"], seen["density_up"]) == (2, 2, 2)
+    pooled = mood_response(rows, DECISION_SWEEPS)["s"]
+    assert (pooled["seeds"], pooled["mode_up"], pooled["density_up"]) == (4, 3, 3)

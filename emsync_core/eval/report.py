@@ -24,6 +24,9 @@ from .pianoroll import figure
 DENSITY_RATIO = 1.5  # arousal -1 -> +1 must raise new pitches/s this much (per seed)
 COMPLETE = 30  # acceptance (18 + 6) and suite (6) scores a setting needs to be eligible
 DECISION_PARTS = ("accept", "suite")  # the edits the decision reads (degeneration, distance)
+# The sweeps it reads for the mood response, pooled: the seen ones and, where a setting has
+# them, the unseen ones, which no candidate was chosen on.
+DECISION_SWEEPS = ("sweep", "unseen_sweep")
 
 NOTES = {
     "reference": "held-out music21 pieces (chorales, madrigals)",
@@ -58,15 +61,15 @@ def _order(settings: Iterable[str]) -> list[str]:
     return sorted(set(settings), key=lambda s: (known.index(s) if s in known else 99, s))
 
 
-def mood_response(rows: list[dict], part: str = "sweep") -> dict[str, dict]:
-    """Per setting: per-seed mode and density responses of the sweeps (`part`: "sweep", or
-    "unseen_sweep" for the same sweeps on edits nothing was checked against)."""
+def mood_response(rows: list[dict], parts: tuple[str, ...] = ("sweep",)) -> dict[str, dict]:
+    """Per setting: per-seed mode and density responses of the sweeps in `parts` ("sweep",
+    and "unseen_sweep": the same sweeps on edits nothing was checked against)."""
     out: dict[str, dict] = {}
-    by = defaultdict(lambda: defaultdict(dict))  # setting -> (axis, seed) -> level -> row
+    by = defaultdict(lambda: defaultdict(dict))  # setting -> (axis, (part, seed)) -> level -> row
     for r in rows:
-        if r["part"] == part:
+        if r["part"] in parts:
             level = r["valence"] if r["sweep"] == "valence" else r["arousal"]
-            by[r["setting"]][(r["sweep"], r["seed"])][level] = r
+            by[r["setting"]][(r["sweep"], (r["part"], r["seed"]))][level] = r
     for setting, series in by.items():
         seeds = sorted({seed for _, seed in series})
         mode_up = dens_up = 0
@@ -200,7 +203,7 @@ def write_report(paths: list[Path], doc: Path, img: Path) -> None:
     rows = load_rows(paths)
     base = paths[0].parent
     settings = _order(r["setting"] for r in rows)
-    moods = mood_response(rows)
+    moods = mood_response(rows, DECISION_SWEEPS)
     dist = distances(rows)
     winner, decision = decide(rows, moods, dist)
     out: list[str] = []
@@ -365,8 +368,8 @@ def write_report(paths: list[Path], doc: Path, img: Path) -> None:
         "| setting | seeds | toward major (V -1 -> +1) | mode by valence level | new pitches/s >= 1.5x (A -1 -> +1) | new pitches/s by arousal level |"
     )
     w("| --- | --- | --- | --- | --- | --- |")
-    unseen = mood_response(rows, "unseen_sweep")
-    for label, table in (("", moods), (" (unseen edits)", unseen)):
+    seen, unseen = mood_response(rows), mood_response(rows, ("unseen_sweep",))
+    for label, table in (("", seen), (" (unseen edits)", unseen)):
         for s in _order(table):
             m = table[s]
             modes = ", ".join(f"{_fmt(v)}" for v in m["mode_by_level"].values())
@@ -414,7 +417,9 @@ RULE = """The rule, applied in this order to every constrained setting that can 
    any degenerate score is out.
 2. **Mood response**: the smaller of (the share of seeds whose mode moves toward major from
    valence -1 to +1) and (the share of seeds whose new-pitch density rises at least 1.5x from
-   arousal -1 to +1). Higher wins. Shares, not counts, so that more seeds do not win by number.
+   arousal -1 to +1), over the sweeps and the unseen sweeps together. Higher wins. Shares, not
+   counts, so that more seeds do not win by number; the unseen sweeps count because candidate
+   weights were chosen on the sweeps' seeds.
 3. **Distance to real music**: mean overlapped area. Higher wins."""
 
 THRESHOLD_TEXT = """A score is degenerate when any statistic exceeds its threshold. Definitions (times in seconds,
