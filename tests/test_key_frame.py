@@ -80,3 +80,14 @@ def test_the_decoder_plays_the_frame_in_the_scenes_key():
 def test_key_frame_needs_the_key_condition():
     with pytest.raises(ValueError, match="key_condition"):
         ModelConfig(key_frame=True)
+
+
+def test_the_frame_tables_made_while_decoding_serve_autograd_callers_too():
+    from emsync_core.music.key_frame import _from_frame_index, logits_from_frame
+
+    _from_frame_index.cache_clear()
+    with torch.inference_mode():
+        logits_from_frame(torch.zeros(events.VOCAB_SIZE), 3)  # decoding fills the cache
+    x = torch.zeros(events.VOCAB_SIZE, requires_grad=True)
+    logits_from_frame(x, 3).clamp(min=-1e9).sum().backward()  # and training reads it
+    assert x.grad is not None

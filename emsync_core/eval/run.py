@@ -1,6 +1,6 @@
 """Score the test edits with each setting and write one JSON line per score.
 
-Three parts, each a list of (edit, seed) jobs:
+The parts, each a list of (edit, seed) jobs:
 - `accept`: the acceptance runs: the 30-s, 5-shot edit with each Ekman emotion in every shot,
   three seeds each, and the 3-minute edit with each emotion (seed 0);
 - `suite`: the mixed-mood edits of `edits.suite` (5-s grid, montage, a 60-s take, dialogue,

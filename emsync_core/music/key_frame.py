@@ -71,8 +71,11 @@ def to_frame(tokens: list[int], shift: int) -> list[int]:
 
 @lru_cache(maxsize=24)
 def _from_frame_index(shift: int) -> tuple[torch.Tensor, torch.Tensor]:
-    table = torch.from_numpy(pitch_map(shift))
-    return table.clamp(min=0), table < 0
+    # Made outside inference mode even when decoding asks first: a cached inference tensor
+    # would break a later caller that tracks gradients.
+    with torch.inference_mode(False):
+        table = torch.from_numpy(pitch_map(shift))
+        return table.clamp(min=0), table < 0
 
 
 def logits_from_frame(logits: torch.Tensor, shift: int) -> torch.Tensor:
