@@ -212,6 +212,8 @@ def main() -> None:
     )
     load = f"1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     print(f"\n{table}\n({load})")
+    if args.no_save:
+        return
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(
