@@ -59,6 +59,12 @@ def with_weights(setting: Setting, folder: str) -> Setting:
     return replace(setting, name=name, weights=str(folder))
 
 
+def base_name(name: str) -> str:
+    """The built-in setting a row's setting name runs ("transformer-plain@frame-ft5" ->
+    "transformer-plain"), the inverse of `with_weights`'s naming."""
+    return name.split("@", 1)[0]
+
+
 @cache
 def _model(folder: str | None = None):  # noqa: ANN202 (once per process, the int8 copy with it)
     from ..music.model import EmsyncTransformer

@@ -17,7 +17,7 @@ import numpy as np
 import pretty_midi
 
 from . import distance, edits
-from .engines import SETTINGS
+from .engines import SETTINGS, base_name
 from .measures import THRESHOLDS, lift
 from .pianoroll import figure
 
@@ -117,8 +117,9 @@ def distances(rows: list[dict]) -> dict[str, dict[str, float]]:
     for setting in _order(r["setting"] for r in rows):
         if setting == "reference":
             continue
-        mine = [r for r in rows if r["setting"] == setting and r["part"] in DECISION_PARTS]
-        generated = feats(mine)
+        generated = feats(
+            [r for r in rows if r["setting"] == setting and r["part"] in DECISION_PARTS]
+        )
         if generated and reference:
             out[setting] = distance.distance_to_reference(generated, reference)
     return out
@@ -135,8 +136,7 @@ def decide(
         if setting == "reference" or not rs or not rs[0]["settings"].get("constrained", True):
             continue
         bad = sum(bool(r["degenerate"]) for r in rs)
-        # "transformer-plain@frame-ft4" is a base setting run with candidate weights
-        if setting.split("@")[0] not in SETTINGS:  # its options were removed from the code
+        if base_name(setting) not in SETTINGS:  # its options were removed from the code
             lines.append(f"- {setting}: {bad}/{len(rs)} degenerate (no longer runnable)")
             continue
         if bad:
