@@ -65,7 +65,8 @@ def test_unconstrained_does_not_force_chords(model):
     assert abs(score.midi.get_end_time() - plan.duration_s) < 1e-6
 
 
-def test_decoding_stays_within_the_trained_context():
+def test_decoding_stays_within_the_trained_context(monkeypatch):
+    from emsync_core.music.decode_step import CachedStep
     from emsync_core.music.model import N_COND
 
     torch.manual_seed(1)
@@ -78,7 +79,14 @@ def test_decoding_stays_within_the_trained_context():
         start = cache.length if cache is not None else 0
         reached.append(start + args[0].shape[1] + (N_COND if start == 0 else 0))
 
-    model.register_forward_pre_hook(record, with_kwargs=True)
+    model.register_forward_pre_hook(record, with_kwargs=True)  # prefills
+    step = CachedStep.__call__
+
+    def record_step(self, token, offset, cache):  # one-token steps
+        reached.append(cache.length + 1)
+        return step(self, token, offset, cache)
+
+    monkeypatch.setattr(CachedStep, "__call__", record_step)
     plan = _random_plan(3)
     score = generate(plan, model, seed=3)
     assert max(reached) == N_COND + 30  # filled to the trained window, never past it

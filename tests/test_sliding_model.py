@@ -12,6 +12,7 @@ import torch
 from emsync_core.music import events
 from emsync_core.music import generate as generate_module
 from emsync_core.music.cut_rule import Boundaries, CutRule, Masks
+from emsync_core.music.decode_step import CachedStep
 from emsync_core.music.generate import Decoder, generate
 from emsync_core.music.model import N_COND, EmsyncTransformer, KVCache, ModelConfig, Sampling
 from emsync_core.music.plan import plan_score
@@ -106,7 +107,15 @@ def test_a_rotary_model_slides_instead_of_reencoding(monkeypatch):
         chunks.append(args[0].shape[1])
         lengths.append(cache.length if cache is not None else 0)
 
-    model.register_forward_pre_hook(record, with_kwargs=True)
+    model.register_forward_pre_hook(record, with_kwargs=True)  # prefills
+    step = CachedStep.__call__
+
+    def record_step(self, token, offset, cache):  # one-token steps
+        chunks.append(1)
+        lengths.append(cache.length)
+        return step(self, token, offset, cache)
+
+    monkeypatch.setattr(CachedStep, "__call__", record_step)
     score = generate(_plan(), model, seed=2, int8=False)
     assert abs(score.midi.get_end_time() - 12.0) < 1e-6
     assert chunks[0] == 2 and all(n == 1 for n in chunks[1:])  # one prefill, then steps

@@ -53,6 +53,7 @@ import torch
 from . import events
 from .chords import classify
 from .cut_rule import SENSITIVITY_STEPS, Boundaries, CutRule, Masks
+from .decode_step import CachedStep
 from .events import DRUMS, STEP_S
 from .harmony import NOTE_NAMES, Chord, Key
 from .key_frame import frame_shift, framed_key, logits_from_frame, to_frame
@@ -113,15 +114,15 @@ class Decoder:
         self.drop = max(1, int(self.capacity * SLIDE_FRACTION))
         self.front: list[int] = []  # cache positions a slide keeps: conditions, instruments
         self.keys: torch.Tensor | None = None  # the key every step adds (key-conditioned models)
+        self.cached_step: CachedStep | None = None  # made for each prefill's key
         self.framed = model.config.key_frame
         self.shift = 0  # semitones from the scene's key into the model's frame (`key_frame.py`)
 
     def _t(self, values: list, dtype: torch.dtype) -> torch.Tensor:
         return torch.tensor([values], dtype=dtype, device=self.device)
 
-    def _last(self, logits: torch.Tensor) -> torch.Tensor:
-        last = logits[0, -1]
-        return logits_from_frame(last, self.shift) if self.shift else last
+    def _out_of_frame(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits_from_frame(logits, self.shift) if self.shift else logits
 
     def prefill(
         self,
@@ -149,6 +150,7 @@ class Decoder:
             self.shift, index = frame_shift(key.tonic), framed_key(index)
             tokens = to_frame(tokens, self.shift)
         self.keys = torch.tensor([index], device=self.device)
+        self.cached_step = CachedStep(self.model, self.keys)
         logits = self.model(
             self._t(tokens, torch.long),
             self._t(offsets, torch.float32),
@@ -157,7 +159,7 @@ class Decoder:
             self.cache,
             key=self.keys,
         )
-        return self._last(logits)
+        return self._out_of_frame(logits[0, -1])
 
     def step(self, token: int, offset: float) -> torch.Tensor | None:
         """Logits after `token`, or None when the cache is full (the caller re-encodes);
@@ -168,13 +170,7 @@ class Decoder:
             self.slide()
         if self.shift:
             token = to_frame([token], self.shift)[0]
-        logits = self.model(
-            self._t([token], torch.long),
-            self._t([offset], torch.float32),
-            cache=self.cache,
-            key=self.keys,
-        )
-        return self._last(logits)
+        return self._out_of_frame(self.cached_step(token, offset, self.cache))
 
     def slide(self) -> None:
         """Drop the oldest `drop` tokens after the front ones (rotary models only)."""
