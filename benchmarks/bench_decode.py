@@ -2,10 +2,11 @@
 
 Usage: .venv/bin/python benchmarks/bench_decode.py [--weights DIR] [--rounds N] [--threads T]
 
-Each round measures float32 and int8 back to back with `tokens_per_second` below (1,000
-sampled tokens, KV cache, re-encodes included), so the int8/float32 ratio of a round is taken
+Each round measures float32, int8, and int8 stepping through the model's `forward` (as
+decoding did before `decode_step.CachedStep`, 2026-12-07) back to back with `tokens_per_second`
+below (1,000 sampled tokens, KV cache, re-encodes included), so the ratios of a round are taken
 under the same machine load. Prints every round, then the median tokens/s per variant and the
-median ratio, and appends them with machine and date to benchmarks/results/decode.md.
+median ratios, and appends them with machine and date to benchmarks/results/decode.md.
 Quality of the int8 copy: `benchmarks/eval_val_loss.py --int8`.
 
 Sizes: `--compare 4x256,6x320,6x384,8x384` measures untrained models of those sizes (layers x
@@ -33,10 +34,11 @@ import torch
 from emsync_core.music import events
 from emsync_core.music.generate import Decoder, sample
 from emsync_core.music.harmony import Key
-from emsync_core.music.model import EmsyncTransformer, ModelConfig
+from emsync_core.music.model import EmsyncTransformer, KVCache, ModelConfig
 
 RESULTS = Path(__file__).parent / "results" / "decode.md"
-VARIANTS = [False, True]  # int8
+# (name, int8, steps through forward)
+VARIANTS = [("float32", False, False), ("int8", True, False), ("int8, forward steps", True, True)]
 # A scene key off C, so a key-frame model pays for moving tokens into its frame and logits
 # out of it at every step, as when it scores an edit (a model without the key ignores it).
 KEY = Key(2, "minor")
@@ -45,16 +47,41 @@ KEY = Key(2, "minor")
 WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
 
 
+class ForwardStep:
+    """A decoder step through `EmsyncTransformer.forward`, as decoding ran before
+    `decode_step.CachedStep` (same logits, bit for bit: tests/test_decode_step.py)."""
+
+    def __init__(self, model: EmsyncTransformer, key: torch.Tensor) -> None:
+        self.model, self.key = model, key
+
+    def __call__(self, token: int, offset: float, cache: KVCache) -> torch.Tensor:
+        return self.model(
+            torch.tensor([[token]]), torch.tensor([[offset]]), cache=cache, key=self.key
+        )[0, -1]
+
+
+def _prefill(
+    decoder: Decoder, tokens: list[int], offsets: list[float], forward_steps: bool
+) -> torch.Tensor:
+    logits = decoder.prefill(tokens, offsets, 0.0, 0.0, KEY)
+    if forward_steps:
+        decoder.cached_step = ForwardStep(decoder.model, decoder.keys)
+    return logits
+
+
+@torch.inference_mode()  # as generate() decodes: no autograd bookkeeping
 def tokens_per_second(
     model: EmsyncTransformer,
     n_tokens: int = 1000,
     runs: int = 3,
     int8: bool = True,
+    forward_steps: bool = False,
 ) -> float:
     """Median over `runs` of tokens/s sampling `n_tokens` one by one, as generate() decodes:
     batch 1, KV cache, re-encoding when the context is full, the
     int8 copy of the model on CPU (unless `int8` is False), the scene key `KEY`, and the
-    sampler generate() uses (T 1.3, top-p 0.6), without its token masks."""
+    sampler generate() uses (T 1.3, top-p 0.6), without its token masks. `forward_steps`
+    steps through the model's forward instead of `CachedStep`."""
     generator = torch.Generator().manual_seed(0)
     allowed = torch.ones(model.config.vocab_size, dtype=torch.bool)
     rates = []
@@ -62,7 +89,7 @@ def tokens_per_second(
         decoder = Decoder(model, int8=int8)
         tokens = events.sequence_prefix(4, True)
         offsets = [2.0] * len(tokens)  # seconds to the next boundary: any value costs the same
-        logits = decoder.prefill(tokens, offsets, 0.0, 0.0, KEY)
+        logits = _prefill(decoder, tokens, offsets, forward_steps)
         start = time.perf_counter()
         for _ in range(n_tokens):
             token, _ = sample(logits, allowed, 1.3, 0.6, generator)
@@ -70,13 +97,9 @@ def tokens_per_second(
             offsets.append(2.0)
             logits = decoder.step(token, 2.0)
             if logits is None:
-                logits = decoder.prefill(tokens, offsets, 0.0, 0.0, KEY)
+                logits = _prefill(decoder, tokens, offsets, forward_steps)
         rates.append(n_tokens / (time.perf_counter() - start))
     return statistics.median(rates)
-
-
-def label(int8: bool) -> str:
-    return "int8" if int8 else "float32"
 
 
 CONTEXT = 1024  # event tokens the compared models attend to (issue 15: at least 1,024)
@@ -190,19 +213,22 @@ def main() -> None:
         compare(args)
         return
     model = EmsyncTransformer.load(args.weights)
-    rates: dict[bool, list[float]] = {v: [] for v in VARIANTS}
+    rates: dict[str, list[float]] = {name: [] for name, _, _ in VARIANTS}
     load_before = os.getloadavg()[0]
     for r in range(args.rounds):
-        for int8 in VARIANTS:
-            rates[int8].append(tokens_per_second(model, runs=1, int8=int8))
-        print(f"round {r + 1}: " + ", ".join(f"{rates[v][-1]:.0f}" for v in VARIANTS))
-    rows = [f"| {label(v)} | {statistics.median(rates[v]):.0f} | "
-            f"{min(rates[v]):.0f}-{max(rates[v]):.0f} |" for v in VARIANTS]  # fmt: skip
-    ratios = [q / f for q, f in zip(rates[True], rates[False], strict=True)]
-    rows.append(
-        f"| int8 / float32 speed | {statistics.median(ratios):.2f}x | "
-        f"{min(ratios):.2f}-{max(ratios):.2f}x |"
-    )
+        for name, int8, forward_steps in VARIANTS:
+            rates[name].append(
+                tokens_per_second(model, runs=1, int8=int8, forward_steps=forward_steps)
+            )
+        print(f"round {r + 1}: " + ", ".join(f"{name} {rates[name][-1]:.0f}" for name in rates))
+    rows = [f"| {name} | {statistics.median(rates[name]):.0f} | "
+            f"{min(rates[name]):.0f}-{max(rates[name]):.0f} |" for name in rates]  # fmt: skip
+    for faster, slower in [("int8", "float32"), ("int8", "int8, forward steps")]:
+        ratios = [a / b for a, b in zip(rates[faster], rates[slower], strict=True)]
+        rows.append(
+            f"| {faster} / {slower} speed | {statistics.median(ratios):.2f}x | "
+            f"{min(ratios):.2f}-{max(ratios):.2f}x |"
+        )
     table = "\n".join(
         [
             "| decoding (batch 1, 1,000 tokens per run) | median tokens/s | range |",
