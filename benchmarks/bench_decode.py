@@ -60,6 +60,14 @@ class ForwardStep:
         )[0, -1]
 
 
+def cpu_name() -> str:
+    """The CPU's model name, and whether it has AMX: int8 against float32 turns on it."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), platform.machine())  # fmt: skip
+    return name + (" with AMX" if "amx_int8" in info else "")
+
+
 def _prefill(
     decoder: Decoder, tokens: list[int], offsets: list[float], forward_steps: bool
 ) -> torch.Tensor:
@@ -182,7 +190,7 @@ def compare(args: argparse.Namespace) -> None:
     print(f"\n{table}\n({load})")
     if args.no_save:
         return
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
+    machine = f"{cpu_name()}, {os.cpu_count()} cores, {args.threads} torch threads"
     command = (
         f"benchmarks/bench_decode.py --compare {args.compare} --threads {args.threads} "
         f"--tokens {args.tokens} --repeats {args.repeats}"
@@ -240,7 +248,7 @@ def main() -> None:
     print(f"\n{table}\n({load})")
     if args.no_save:
         return
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads"
+    machine = f"{cpu_name()}, {os.cpu_count()} cores, {args.threads} torch threads"
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(
             f"\n## {datetime.date.today().isoformat()} — {machine}, torch {torch.__version__}\n"
