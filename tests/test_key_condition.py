@@ -174,3 +174,34 @@ def test_the_key_profile_offsets_pitched_notes_by_scale_degree():
     drum = events.note_on(events.DRUMS, 38)
     assert not bias[:, drum].any() and not bias[:, events.note_off(events.KEYS, 64)].any()
     assert not bias[:, events.BAR].any()
+
+
+def test_a_scene_in_a_new_key_starts_a_new_context(monkeypatch):
+    """At a cut into a new key the model reads only the instrument-count token (the old
+    scene's notes, re-framed, outvoted the new key); into the same key it reads on, and a
+    later re-encode in the new key never brings the old scene back."""
+    torch.manual_seed(0)
+    # Learned positions re-encode when the context is full (a rotary model slides instead),
+    # and a small context fills within a scene.
+    model = EmsyncTransformer(ModelConfig(**{**TINY, "positions": "learned"}, key_condition=True))
+    model.eval().context = 40
+    seen: list[tuple[list[int], Key]] = []
+    prefill = Decoder.prefill
+
+    def record(self, tokens, offsets, valence, arousal, key=None):
+        assert len(tokens) == len(offsets)
+        seen.append((list(tokens), key))
+        return prefill(self, tokens, offsets, valence, arousal, key)
+
+    monkeypatch.setattr(Decoder, "prefill", record)
+    # Scenes 1 and 2 share a key condition (mixolydian is heard as major); 3 turns minor.
+    plan = plan_score([(0.0, 4.0), (4.0, 8.0), (8.0, 20.0)], [(0.6, 0.0), (0.05, 0.0), (-0.8, 0.0)])
+    assert [s.key.mode for s in plan.scenes] == ["major", "mixolydian", "minor"]
+    generate(plan, model, seed=3, int8=False)
+    keys = [key for _, key in seen]
+    second = keys.index(plan.scenes[1].key)
+    third = keys.index(plan.scenes[2].key)
+    assert seen[second][0][0] == events.START  # same condition: the piece goes on
+    assert seen[third][0] == [events.MORE_INSTRUMENTS]  # new key: a new context
+    later = [tokens for tokens, key in seen[third + 1 :]]
+    assert later and all(t[0] == events.MORE_INSTRUMENTS and events.START not in t for t in later)
