@@ -14,8 +14,6 @@ Only the cached one-token case is here; prefill, training and batches go through
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 
@@ -34,8 +32,6 @@ class CachedStep:
         self.model = model
         config = model.config
         self.width = config.d_model
-        self.heads = config.n_head
-        self.head_dim = config.d_model // config.n_head
         device = model.tok_emb.weight.device
         if key is None:
             key = torch.tensor([NULL_KEY], device=device)
@@ -43,17 +39,20 @@ class CachedStep:
         self.key_bias = None if model.key_emb is None else model.key_bias(key, 1)[0]
         self.boundary: dict[float, torch.Tensor] = {}
         self.device = device
-        self.layers = [_Layer.of(block) for block in model.blocks]
+        self.layers = [_Layer(block, config.n_head) for block in model.blocks]
 
     def _boundary(self, offset: float) -> torch.Tensor:
         """The boundary signal's embedding for `offset` seconds, as forward computes it
-        (float32 offset, 8 - min(t, 8), the MLP), kept per value: a score has few."""
-        emb = self.boundary.get(offset)
+        (8 - min(t, 8) in float32, then the MLP), kept per signal value: the tokens of one
+        time step share it, and every offset past 8 s gives the same one."""
+        t = torch.tensor([[min(offset, MAX_OFFSET_S)]], device=self.device)  # float32
+        value = float(t)
+        emb = self.boundary.get(value)
         if emb is None:
-            t = torch.tensor([[offset]], device=self.device)
-            signal = MAX_OFFSET_S - torch.clamp(t.float(), max=MAX_OFFSET_S)
-            emb = self.model.boundary_emb(signal)[0, 0]
-            self.boundary[offset] = emb
+            if len(self.boundary) >= 4096:  # a long scene on a sliding model: stay small
+                self.boundary.clear()
+            emb = self.model.boundary_emb(MAX_OFFSET_S - t)[0, 0]
+            self.boundary[value] = emb
         return emb
 
     def __call__(self, token: int, offset: float, cache: KVCache) -> torch.Tensor:
@@ -74,7 +73,7 @@ class CachedStep:
             x = x + torch.cat([model.pos_emb[start], self._boundary(offset)]).to(x.dtype)
         x = x.view(1, 1, self.width)
         for index, layer in enumerate(self.layers):
-            x = layer(x, index, cache, start, rope, self.heads, self.head_dim)
+            x = layer(x, index, cache, start, rope)
         cache.length = start + 1
         logits = model.head(F.layer_norm(x, (self.width,), *_norm(model.ln_f)))[0, 0]
         if self.key_bias is not None:
@@ -87,42 +86,21 @@ def _norm(ln: torch.nn.LayerNorm) -> tuple[torch.Tensor, torch.Tensor, float]:
 
 
 class _Layer:
-    """One block's parameters and linear layers' `forward`s, bound once."""
+    """One block's layer norms and its linear layers' bound `forward`s."""
 
-    def __init__(
-        self,
-        ln1: tuple,
-        qkv: Callable,
-        proj: Callable,
-        ln2: tuple,
-        fc: Callable,
-        out: Callable,
-    ) -> None:
-        self.ln1, self.qkv, self.proj, self.ln2, self.fc, self.out = ln1, qkv, proj, ln2, fc, out
-
-    @classmethod
-    def of(cls, block: torch.nn.Module) -> _Layer:
-        return cls(
-            _norm(block.ln1),
-            block.attn.qkv.forward,
-            block.attn.proj.forward,
-            _norm(block.ln2),
-            block.mlp.fc.forward,
-            block.mlp.proj.forward,
-        )
+    def __init__(self, block: torch.nn.Module, heads: int) -> None:
+        self.heads = heads
+        self.width = block.ln1.normalized_shape[0]
+        self.ln1, self.ln2 = _norm(block.ln1), _norm(block.ln2)
+        self.qkv, self.proj = block.attn.qkv.forward, block.attn.proj.forward
+        self.fc, self.out = block.mlp.fc.forward, block.mlp.proj.forward
 
     def __call__(
-        self,
-        x: torch.Tensor,
-        index: int,
-        cache: KVCache,
-        start: int,
-        rope: torch.Tensor | None,
-        heads: int,
-        head_dim: int,
+        self, x: torch.Tensor, index: int, cache: KVCache, start: int, rope: torch.Tensor | None
     ) -> torch.Tensor:
-        width = heads * head_dim
-        qkv = self.qkv(F.layer_norm(x, (width,), *self.ln1)).view(3, heads, 1, head_dim)
+        """x + attention + MLP for the token at position `start`, as `Block.forward`."""
+        width, heads = self.width, self.heads
+        qkv = self.qkv(F.layer_norm(x, (width,), *self.ln1)).view(3, heads, 1, width // heads)
         if rope is None:
             q, k, v = qkv.unbind(0)
         else:
@@ -134,5 +112,4 @@ class _Layer:
         values = cache.v[index, :1, :, : start + 1]
         y = F.scaled_dot_product_attention(q.unsqueeze(0).to(keys.dtype), keys, values)
         x = x + self.proj(y.to(x.dtype).view(1, 1, width))
-        h = F.layer_norm(x, (width,), *self.ln2)
-        return x + self.out(F.gelu(self.fc(h)))
+        return x + self.out(F.gelu(self.fc(F.layer_norm(x, (width,), *self.ln2))))
