@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from emsync_core.music import events, labels, train
+from emsync_core.music import generate as generate_module
 from emsync_core.music.corpus import Corpus
 from emsync_core.music.generate import Decoder, generate
 from emsync_core.music.harmony import Key
@@ -205,3 +206,33 @@ def test_a_scene_in_a_new_key_starts_a_new_context(monkeypatch):
     assert seen[third][0] == [events.MORE_INSTRUMENTS]  # new key: a new context
     later = [tokens for tokens, key in seen[third + 1 :]]
     assert later and all(t[0] == events.MORE_INSTRUMENTS and events.START not in t for t in later)
+
+
+def test_unconstrained_notes_end_where_a_new_key_starts_a_new_context():
+    """Without the cut constraint notes may ring over a cut; at a key change the new context
+    never saw them, so decoding ends them there instead of leaving them to the 8-s cap."""
+    torch.manual_seed(0)
+    model = EmsyncTransformer(ModelConfig(**TINY, key_condition=True)).eval()
+    plan = plan_score([(0.0, 6.0), (6.0, 12.0)], [(0.7, 0.3), (-0.7, 0.3)])
+    assert plan.scenes[0].key != plan.scenes[1].key
+    seen: dict[str, list[int]] = {}
+    to_score = generate_module.to_score
+
+    def keep_tokens(plan, tokens, *args, **kwargs):
+        seen["tokens"] = list(tokens)
+        return to_score(plan, tokens, *args, **kwargs)
+
+    change = round(6.0 / events.STEP_S)
+    crossing = 0
+    for seed in range(4):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(generate_module, "to_score", keep_tokens)
+            generate(plan, model, seed=seed, constrained=False, int8=False)
+        notes = events.decode_events(seen["tokens"]).notes
+        # Time may step over the cut unconstrained: the new scene starts at the first step
+        # past it, and every note from before the cut that sounds there ends there.
+        ends = {end for _, _, start, end in notes if start < change < end}
+        assert len(ends) <= 1, (seed, sorted(ends))
+        assert all(end - change < round(1.0 / events.STEP_S) for end in ends)
+        crossing += len(ends)
+    assert crossing  # some notes did ring over the cut

@@ -36,7 +36,8 @@ key, mood and boundary offset. Re-encoding the old scene's notes in the new key'
 them outvote the condition: in `benchmarks/key_following.py` (20 seeds, valence +0.9 to -0.9
 at a cut) the new key was heard in the 8 s after the cut in 0.05 of scores with the whole
 context kept, 0.30 with its last 48 tokens and 0.60 with none, and the mode moved the planned
-way in 10, 10 and 15 of 20. Under the cut constraint every note ends at the cut anyway.
+way in 10, 10 and 15 of 20. Under the cut constraint every note ends at the cut anyway;
+without it, the notes still sounding are ended where the new context starts.
 
 Context. The cache holds as many tokens as the model was trained on (`model.context`). When
 it is full, a learned-position model re-encodes the last 3/4 of it (absolute positions cannot
@@ -255,6 +256,11 @@ def generate(
             key_before = _condition(mood.key)
             scene, mood = new_scene, plan.scenes[new_scene]
             if model.config.key_condition and _condition(mood.key) != key_before:
+                if not constrained:  # notes may ring over cuts: the new context cannot end them
+                    for group, pitch in sorted(rule.sounding):
+                        rule.observe(events.note_off(group, pitch))
+                        tokens.append(events.note_off(group, pitch))
+                        offsets.append(offsets[-1])
                 since = len(tokens)
             context, context_offsets = _context(tokens, offsets, since)
             step_logits = decoder.prefill(
