@@ -34,6 +34,7 @@ NOTES = {
     "transformer-plain": "paper sampling (T 1.3, top-p 0.6, repetition penalty); rows of the weights shipped until 2026-12-07 (music21 only)",
     "transformer-plain@frame-ft5-1500": "the weights shipped since 2026-12-07 (frame-ft5), paper sampling",
     "transformer-plain-unconstrained@frame-ft5-1500": "frame-ft5, cuts left to the model",
+    "transformer-plain@weights": "the shipped weights (frame-ft5) as decoded since 2026-12-07 session 11 (a new context at a key change), on an Intel Xeon: int8 rounds otherwise than on the EPYC of the frame-ft5 rows",
     "transformer-levers": "old default: guidance 3, key bias 4, pace bias 2 (pace removed since)",
     "transformer-guidance-keybias": "guidance 3, key bias 4",
     "transformer-guidance": "guidance 3 only",
