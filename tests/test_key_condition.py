@@ -41,17 +41,6 @@ def test_window_key_takes_the_window_holding_most_tokens():
     assert train.window_key(piece, 210, 300) == 0  # a window without a key: the piece's
 
 
-def test_a_window_that_changes_key_is_told_none_under_key_agreement():
-    piece = {"valence": 0.0, "arousal": 0.0, "key": 0}
-    piece["window_tokens"] = np.array([0, 100, 200])
-    piece["window_keys"] = [21, 7, labels.NULL_KEY]
-    assert train.window_key(piece, 80, 180, agreement=0.9) == labels.NULL_KEY  # 80 % in G
-    assert train.window_key(piece, 80, 180, agreement=0.8) == 7
-    assert train.window_key(piece, 0, 95, agreement=0.9) == 21  # all of it in A minor
-    # A labelled window without notes (no key) does not count against the key.
-    assert train.window_key(piece, 150, 250, agreement=0.9) == 7
-
-
 def test_corpus_keys_are_detected_per_window(corpus_dir):
     corpus = Corpus(corpus_dir)
     for piece in corpus.pieces:

@@ -108,11 +108,6 @@ class TrainConfig:
     # The key condition is dropped this often: with the key always given, the valence label
     # says nothing the key does not, and the model learns to ignore it (docs/training.md).
     key_drop: float = 0.2
-    # The key is withheld (null) from a window less than this share of which lies in labelled
-    # windows of its key: a chorale window that moves to the dominant or the relative key,
-    # told the tonic, taught the model that such moves belong to the key (0: always told;
-    # docs/training.md, session 11).
-    key_agreement: float = 0.0
     # A window spanning sections of different moods takes the mood of the one holding most of
     # its tokens instead of their mean: when scoring, the model is given one scene's mood.
     majority_labels: bool = False
@@ -254,7 +249,7 @@ class WindowSampler:
         piece = self.pieces[index]
         # Labelled as the section the window's loss is on (all of it, unless sectioned).
         valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
-        key = window_key(piece, focus, end, cfg.key_agreement)
+        key = window_key(piece, focus, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         # The opening (a piece's or section's start) is followed in time: augmenting and
         # capping notes change the token count, not where the music is.
@@ -366,23 +361,16 @@ def window_labels(piece: dict, lo: int, hi: int, majority: bool = False) -> tupl
     return float(mean[0]), float(mean[1])
 
 
-def window_key(piece: dict, lo: int, hi: int, agreement: float = 0.0) -> int:
+def window_key(piece: dict, lo: int, hi: int) -> int:
     """The key index of the piece's tokens [lo, hi): the key of the labelled window holding
-    most of them (`window_keys`), else the piece's (`key`); NULL_KEY when unknown, and when
-    less than `agreement` of the tokens lie in labelled windows of that key (or of none)."""
+    most of them (`window_keys`), else the piece's (`key`); NULL_KEY when unknown."""
     fallback = int(piece.get("key", NULL_KEY))
     overlap = _overlaps(piece, lo, hi)
     keys = piece.get("window_keys")
     if overlap is None or not keys:
         return fallback
     key = int(keys[int(np.argmax(overlap))])
-    key = fallback if key == NULL_KEY else key
-    if agreement > 0 and key != NULL_KEY:
-        labelled = np.asarray(keys)
-        agree = overlap[(labelled == key) | (labelled == NULL_KEY)].sum() / overlap.sum()
-        if agree < agreement:
-            return NULL_KEY
-    return key
+    return fallback if key == NULL_KEY else key
 
 
 # Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
@@ -943,13 +931,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "carry the mode)",
     )
     p.add_argument(
-        "--key-agreement",
-        type=float,
-        default=d.key_agreement,
-        help="withhold the key from a window less than this share of which is labelled in "
-        "that key (a window that modulates is not told one key); 0 always tells it",
-    )
-    p.add_argument(
         "--majority-labels",
         action="store_true",
         help="label a window by the labelled section holding most of its tokens, not the mean",
@@ -1041,7 +1022,6 @@ def run(args: argparse.Namespace) -> int:
         max_mma_share=args.max_mma_share,
         max_arranger_share=args.max_arranger_share,
         key_drop=args.key_drop,
-        key_agreement=args.key_agreement,
         majority_labels=args.majority_labels,
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
