@@ -36,8 +36,9 @@ old scene's notes in the new key's frame let them outvote the condition. In
 `benchmarks/key_following.py` (20 seeds, valence +0.9 to -0.9 at a cut), the new key was
 heard in the 8 s after the cut in 0.05 of scores with the whole context kept, 0.30 with its
 last 48 tokens and 0.60 with none, and the mode moved the planned way in 10, 10 and 15 of 20
-(16 as implemented, where later re-encodes stay in the new scene too; session 11). Under the cut constraint every note ends at the cut anyway; without it, the
-notes still sounding are ended where the new context starts.
+(16 as implemented, where later re-encodes stay in the new scene too; session 11). Under the
+cut constraint every note ends at the cut anyway; without it, the notes still sounding are
+ended where the new context starts.
 
 Context. The cache holds as many tokens as the model was trained on (`model.context`). When
 it is full, a learned-position model re-encodes the last 3/4 of it (absolute positions cannot
