@@ -22,19 +22,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emsync_core.eval import edits, measures  # noqa: E402
 from emsync_core.eval.engines import SETTINGS, compose, with_weights  # noqa: E402
 from emsync_core.eval.run import UNSEEN  # noqa: E402
-from emsync_core.music.harmony import NOTE_NAMES  # noqa: E402
-from emsync_core.music.labels import key_correlations  # noqa: E402
+from emsync_core.music.labels import key_correlations, key_name  # noqa: E402
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "emsync_core" / "weights"
 WINDOW_S = 6
 
 
 def best_key(hist: np.ndarray) -> str:
+    """`labels.key_name` in short: "Bbm" for B-flat minor, "F" for F major."""
     if not hist.any():
         return "-"
-    major, minor = key_correlations(hist)
-    best = int(np.r_[major, minor].argmax())
-    return NOTE_NAMES[best % 12] + ("m" if best >= 12 else "")
+    name = key_name(*key_correlations(hist))
+    return name.replace(" major", "").replace(" minor", "m")
 
 
 def main() -> None:
@@ -51,8 +50,8 @@ def main() -> None:
             plan = edit.plan(job_seed)
             midi = compose(setting, plan, job_seed).midi
             spans = range(0, int(plan.duration_s), WINDOW_S)
-            windows = [best_key(measures._pitch_classes(midi, (t, t + WINDOW_S))) for t in spans]
-            whole = measures._pitch_classes(midi)
+            windows = [best_key(measures.pitch_classes(midi, (t, t + WINDOW_S))) for t in spans]
+            whole = measures.pitch_classes(midi)
             print(
                 f"{edit_seed} valence {valence:+.0f}: planned {plan.scenes[0].key.name}; "
                 f"per {WINDOW_S} s {' '.join(windows)}; whole {best_key(whole)} "

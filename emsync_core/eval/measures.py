@@ -259,7 +259,7 @@ def lift(at_cuts: float, at_controls: float) -> float:
 Span = tuple[float, float]  # (start, end) seconds of a score to measure
 
 
-def _pitch_classes(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> np.ndarray:
+def pitch_classes(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> np.ndarray:
     """Duration-weighted pitch classes of the pitched notes (within `span`, if given)."""
     lo, hi = span if span is not None else (-math.inf, math.inf)
     hist = np.zeros(12)
@@ -274,7 +274,7 @@ def _pitch_classes(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> np
 def major_minus_minor(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> float:
     """Best major minus best minor Krumhansl key correlation of the duration-weighted pitch
     classes (within `span`, if given): > 0 leans major, < 0 minor."""
-    hist = _pitch_classes(midi, span)
+    hist = pitch_classes(midi, span)
     if not hist.any():
         return math.nan
     major, minor = key_correlations(hist)
@@ -288,7 +288,7 @@ def key_rank(
     the given one (0: the score is heard in that key, Krumhansl-Schmuckler). A diagnostic of
     whether a model follows the key it was asked for; the mode line itself is
     `major_minus_minor`."""
-    hist = _pitch_classes(midi, span)
+    hist = pitch_classes(midi, span)
     if not hist.any():
         return 24
     major, minor_ = key_correlations(hist)

@@ -66,9 +66,9 @@ from .chords import classify
 from .cut_rule import SENSITIVITY_STEPS, Boundaries, CutRule, Masks
 from .decode_step import CachedStep
 from .events import DRUMS, STEP_S
-from .harmony import NOTE_NAMES, Chord, Key
+from .harmony import Chord, Key
 from .key_frame import frame_shift, framed_key, logits_from_frame, to_frame
-from .labels import NULL_KEY, key_correlations, key_index
+from .labels import NULL_KEY, key_correlations, key_index, key_name
 from .model import N_COND, EmsyncTransformer, KVCache, for_decoding
 from .plan import ScorePlan
 from .score import ChordEvent, Score, add_cut_lyrics
@@ -258,9 +258,9 @@ def generate(
             scene, mood = new_scene, plan.scenes[new_scene]
             if model.config.key_condition and _condition(mood.key) != key_before:
                 if not constrained:  # notes may ring over cuts: the new context cannot end them
-                    for group, pitch in sorted(rule.sounding):
-                        rule.observe(events.note_off(group, pitch))
-                        tokens.append(events.note_off(group, pitch))
+                    for off in [events.note_off(*note) for note in sorted(rule.sounding)]:
+                        rule.observe(off)
+                        tokens.append(off)
                         offsets.append(offsets[-1])
                 since = len(tokens)
             context, context_offsets = _context(tokens, offsets, since)
@@ -353,9 +353,6 @@ def _scene_key(notes: list[tuple[int, int, int, int]], plan: ScorePlan, scene: i
     hist = np.zeros(12)
     for _, pitch, s, e in notes:
         hist[pitch % 12] += max(0, min(e, hi) - max(s, lo))
-    major, minor = key_correlations(hist)
     if not hist.any():
         return plan.scenes[scene].key.name
-    if major.max() >= minor.max():
-        return f"{NOTE_NAMES[int(major.argmax())]} major"
-    return f"{NOTE_NAMES[int(minor.argmax())]} minor"
+    return key_name(*key_correlations(hist))

@@ -97,12 +97,16 @@ def key_correlations(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return major, minor
 
 
+def key_name(major: np.ndarray, minor: np.ndarray) -> str:
+    """The best-matching key of `key_correlations`, e.g. "A minor" (a major key on a tie)."""
+    if major.max() >= minor.max():
+        return f"{NOTE_NAMES[int(major.argmax())]} major"
+    return f"{NOTE_NAMES[int(minor.argmax())]} minor"
+
+
 def raw_features(piece: Piece, spans: Sequence[ChordSpan]) -> RawFeatures:
     major, minor = key_correlations(pitch_class_histogram(piece))
-    if major.max() >= minor.max():
-        key = f"{NOTE_NAMES[int(major.argmax())]} major"
-    else:
-        key = f"{NOTE_NAMES[int(minor.argmax())]} minor"
+    key = key_name(major, minor)
     total = sum(s.end - s.start for s in spans)
     bright = sum(s.end - s.start for s in spans if s.quality in BRIGHT)
     dark = sum(s.end - s.start for s in spans if s.quality in DARK)
