@@ -41,32 +41,6 @@ def test_window_key_takes_the_window_holding_most_tokens():
     assert train.window_key(piece, 210, 300) == 0  # a window without a key: the piece's
 
 
-def _scenes_tokens(chords: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens of one 4-s chord (keys, held) per scene, and the token index of each scene."""
-    notes = [
-        events.Note(events.KEYS, pitch, 4.0 * i, 4.0 * i + 3.9, 80)
-        for i, chord in enumerate(chords)
-        for pitch in chord
-    ]
-    tokens = events.encode(events.Piece(notes), bars=False)
-    steps = events.token_times(tokens)
-    starts = [
-        int(np.searchsorted(steps, round(4.0 * i / events.STEP_S))) for i in range(len(chords))
-    ]
-    return tokens, np.array(starts)
-
-
-def test_a_scene_that_sounds_in_the_other_mode_is_flagged():
-    c_major, a_minor, c_minor = (60, 64, 67, 72), (57, 60, 64, 69), (60, 63, 67, 72)
-    tokens, starts = _scenes_tokens([c_major, a_minor, a_minor, c_minor])
-    # C major heard as major; "A major" scenes (two windows, one scene) heard as A minor;
-    # C minor as minor.
-    keys = [0, 9, 9, 12]
-    assert train.mode_contradicted(tokens, starts, keys).tolist() == [False, True, True, False]
-    keys = [0, 21, 21, labels.NULL_KEY]  # labelled as they sound; a scene of no key
-    assert not train.mode_contradicted(tokens, starts, keys).any()
-
-
 def test_corpus_keys_are_detected_per_window(corpus_dir):
     corpus = Corpus(corpus_dir)
     for piece in corpus.pieces:

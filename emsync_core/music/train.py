@@ -87,7 +87,7 @@ from . import events, restrikes
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
 from .key_frame import frame_shift, framed_key
-from .labels import NULL_KEY, key_correlations, transpose_key
+from .labels import NULL_KEY, transpose_key
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
 
@@ -111,11 +111,6 @@ class TrainConfig:
     # A window spanning sections of different moods takes the mood of the one holding most of
     # its tokens instead of their mean: when scoring, the model is given one scene's mood.
     majority_labels: bool = False
-    # A scene labelled from its construction (arranger, MMA) whose notes read the other mode
-    # (`mode_contradicted`) is trained on without its key and valence: the arranger's own
-    # scenes read against their label 8-18 % of the time, and the model copied that spread
-    # (docs/training.md, session 12). Off by default; older runs resume as before.
-    audible_mode: bool = False
     start_prob: float = 0.05
     bar_start_prob: float = 0.5
     # When scoring, the music's key is set in the first seconds after the start and after each
@@ -188,7 +183,6 @@ class WindowSampler:
         self.rng = rng
         self._stuck: dict[int, np.ndarray] = {}  # piece index -> stuck flag per window
         self._sections: dict[int, np.ndarray] = {}  # piece index -> `section_starts`
-        self._contradicted: dict[int, np.ndarray] = {}  # piece index -> `mode_contradicted`
 
     # A window touching a stuck stretch is drawn again, at most this often (then kept).
     MAX_REDRAWS = 20
@@ -224,19 +218,6 @@ class WindowSampler:
             return bool(flags.any())
         return bool(flags[overlap > 0].any())
 
-    def mode_contradicted(self, index: int, lo: int, hi: int) -> bool:
-        """Whether the labelled window holding most of tokens [lo, hi) of piece `index` lies
-        in a scene whose notes read the other mode than its key (exact sources only)."""
-        piece = self.pieces[index]
-        if piece.get("source") not in EXACT_SOURCES or not piece.get("window_keys"):
-            return False
-        if index not in self._contradicted:
-            self._contradicted[index] = mode_contradicted(
-                self.corpus.tokens(piece), piece["window_tokens"], piece["window_keys"]
-            )
-        overlap = _overlaps(piece, lo, hi)
-        return overlap is not None and bool(self._contradicted[index][int(np.argmax(overlap))])
-
     def _draw_section(self) -> tuple[int, np.ndarray, int, list[int], int]:
         """(piece index, its tokens, window start, prefix, section start) of a window that
         holds a piece's or section's start, up to half a window after the window's start."""
@@ -269,8 +250,6 @@ class WindowSampler:
         # Labelled as the section the window's loss is on (all of it, unless sectioned).
         valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
         key = window_key(piece, focus, end)
-        if cfg.audible_mode and key != NULL_KEY and self.mode_contradicted(index, focus, end):
-            valence, key = math.nan, NULL_KEY
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         # The opening (a piece's or section's start) is followed in time: augmenting and
         # capping notes change the token count, not where the music is.
@@ -335,36 +314,6 @@ def section_starts(piece: dict) -> np.ndarray:
     keys = np.asarray(piece.get("window_keys") or [NULL_KEY] * len(starts))
     changed = (keys[1:] != keys[:-1]) | (np.abs(moods[1:] - moods[:-1]).sum(axis=1) > 0.05)
     return np.unique(np.r_[0, np.asarray(starts, dtype=np.int64)[1:][changed]])
-
-
-def mode_contradicted(
-    tokens: np.ndarray, window_tokens: np.ndarray, window_keys: list[int]
-) -> np.ndarray:
-    """Per labelled window: whether its scene (the run of consecutive windows of one key)
-    sounds in the other mode, by the sign of the best major minus the best minor key-profile
-    correlation of its pitch-class durations (the harness's `mode`). A scene without pitched
-    notes, or of no key, is not contradicted."""
-    keys = np.asarray(window_keys)
-    starts = np.asarray(window_tokens, dtype=np.int64)
-    steps = events.token_times(tokens)
-    edges = np.r_[steps[np.minimum(starts, len(steps) - 1)], np.inf]
-    edges[0] = 0
-    notes = [n for n in events.decode_events(tokens).notes if n[0] != events.DRUMS]
-    out = np.zeros(len(keys), dtype=bool)
-    first = 0
-    for i in range(1, len(keys) + 1):
-        if i < len(keys) and keys[i] == keys[first]:
-            continue
-        lo, hi = edges[first], edges[i]
-        hist = np.zeros(12)
-        for _, pitch, start, end in notes:
-            hist[pitch % 12] += max(0.0, min(end, hi) - max(start, lo))
-        if keys[first] != NULL_KEY and hist.any():
-            major, minor = key_correlations(hist)
-            leans_major = major.max() - minor.max() > 0
-            out[first:i] = leans_major != (keys[first] < 12)
-        first = i
-    return out
 
 
 def opening_weights(window: np.ndarray, opening: int | None, cfg: TrainConfig) -> np.ndarray:
@@ -982,12 +931,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "carry the mode)",
     )
     p.add_argument(
-        "--audible-mode",
-        action="store_true",
-        help="train a constructed scene (arranger, MMA) whose notes read the other mode than "
-        "its key without its key and valence",
-    )
-    p.add_argument(
         "--majority-labels",
         action="store_true",
         help="label a window by the labelled section holding most of its tokens, not the mean",
@@ -1080,7 +1023,6 @@ def run(args: argparse.Namespace) -> int:
         max_arranger_share=args.max_arranger_share,
         key_drop=args.key_drop,
         majority_labels=args.majority_labels,
-        audible_mode=args.audible_mode,
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
         cond_lr_mult=args.cond_lr_mult,
