@@ -127,6 +127,22 @@ def test_overlapped_area_is_one_for_the_same_music_and_falls_away_from_it():
     )
 
 
+def test_shot_lengths_fill_their_span_exactly():
+    # The last shot ends at the span's end; one left under half a second joins the one before.
+    assert edits.fit_total([4.0, 4.0, 4.0], 6.0) == pytest.approx([4.0, 2.0])
+    assert edits.fit_total([1.0, 2.0, 0.8], 3.2) == pytest.approx([1.0, 2.2])
+    assert edits.fit_total([2.0, 5.0], 2.2) == pytest.approx([2.2])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = list(rng.uniform(0.5, 10.0, rng.integers(1, 8)))
+        total = float(rng.uniform(0.5, sum(lengths)))
+        fitted = edits.fit_total(lengths, total)
+        assert sum(fitted) == pytest.approx(total) and fitted == pytest.approx(
+            lengths[: len(fitted) - 1] + [fitted[-1]]
+        )
+        assert len(fitted) == 1 or fitted[-1] >= 0.5 - 1e-9
+
+
 def test_test_edits_look_like_real_edits_and_are_seeded():
     suite = edits.suite(0)
     assert [e.name for e in suite] == [e.name for e in edits.suite(0)]

@@ -88,7 +88,10 @@ def fit_total(lengths: list[float], total_s: float) -> list[float]:
         lengths.pop()
     lengths[-1] = total_s - sum(lengths[:-1])
     if lengths[-1] < MIN_SHOT_S and len(lengths) > 1:
-        lengths[-2] += lengths.pop()
+        # Popped first: `lengths[-2] += lengths.pop()` reads the shot before the last, pops,
+        # then writes one place earlier (a shot lost, the total wrong; two shots: IndexError).
+        last = lengths.pop()
+        lengths[-1] += last
     return lengths
 
 
