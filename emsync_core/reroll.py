@@ -265,7 +265,7 @@ def _context(chords: list[ChordEvent], plan: ScorePlan, first: int, stop: int) -
     chord_after = chord_from_symbol(after[0].symbol) if after else None
     # A chord before the excerpt means it does not open the score: first > 0.
     return Context(
-        before=chord_before,
+        before=(chord_before, plan.scenes[first - 1].key) if chord_before else None,
         after=chord_after,
     )
 

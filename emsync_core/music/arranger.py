@@ -100,10 +100,10 @@ def activity(arousal: float) -> int:
 
 @dataclass(frozen=True)
 class Context:
-    """The music around a re-rolled excerpt, which stays as it was: the chord sounding before
-    the excerpt's first cut, and the chord the cut after it brings."""
+    """The music around a re-rolled excerpt, which stays as it was: the chord (and its key)
+    sounding before the excerpt's first cut, and the chord the cut after it brings."""
 
-    before: Chord | None = None
+    before: tuple[Chord, Key] | None = None
     after: Chord | None = None
 
 
@@ -114,7 +114,7 @@ def choose_chords(
     (or, inside a score, a last chord whose root differs from the chord after the excerpt)."""
     context = context or Context()
     segments: list[Segment] = []
-    previous = context.before
+    previous, previous_key = context.before or (None, None)
     for scene in plan.scenes:
         starts = scene.chord_starts_s
         ends = (*starts[1:], scene.end_s)
@@ -122,12 +122,8 @@ def choose_chords(
         for i, (start, end, beats) in enumerate(zip(starts, ends, scene.chord_beats, strict=True)):
             hard = i == 0
             key = scene.key
-            if hard:
-                # Each scene opens on its tonic, in a new key or the same one: a scene that
-                # went on walking the degrees of the one before read in the other mode a
-                # fifth of the time, major ones as their relative minor
-                # (benchmarks/arranger_scene_mode.py).
-                degree = 1
+            if hard and key != previous_key:
+                degree = 1  # a new key is established by its tonic
             else:
                 # Phrases of four chords close on the dominant; so, often, does the last chord
                 # before a cut, which then resolves onto the cut.
@@ -141,7 +137,7 @@ def choose_chords(
                 chord = _different_chord(key, previous)
                 degree = _degree_of(key, chord) or degree
             segments.append(Segment(start, end, beats, scene, hard, chord))
-            previous = chord
+            previous, previous_key = chord, key
     if context.after is None:
         return _cadence(segments)
     return _lead_into(segments, context.after)
