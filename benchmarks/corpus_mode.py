@@ -5,7 +5,12 @@ reads the training data the same way: for each scene (a run of labelled windows 
 at least 20 s, the Krumhansl rank of its labelled key among the 24 and the sign of the best
 major minus the best minor correlation (the harness's `mode`), by the label's mode.
 
+`--arranger N` reads N scores made in memory exactly as `arranger_corpus.py` makes them (from
+seed space `--seed`, not a corpus's), the runs of plan scenes of one key read alike: an
+arranger change can be judged before a corpus is rebuilt.
+
 Usage: .venv/bin/python benchmarks/corpus_mode.py CORPUS [--pieces N] [--seed S]
+       .venv/bin/python benchmarks/corpus_mode.py --arranger N [--seed S]
 """
 
 from __future__ import annotations
@@ -20,20 +25,22 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from emsync_core.music import events  # noqa: E402
+from emsync_core.music.arranger import arrange  # noqa: E402
+from emsync_core.music.arranger_corpus import _rng, random_edit  # noqa: E402
 from emsync_core.music.corpus import Corpus  # noqa: E402
-from emsync_core.music.labels import NULL_KEY, key_correlations  # noqa: E402
+from emsync_core.music.labels import NULL_KEY, key_correlations, key_index  # noqa: E402
+from emsync_core.music.plan import plan_score  # noqa: E402
 from emsync_core.music.train import EXACT_SOURCES  # noqa: E402
 
 MIN_SCENE_S = 20.0
 
 
-def scene_reads(tokens: np.ndarray, starts: np.ndarray, keys: list[int]) -> list[tuple]:
-    """(labelled key, its rank among the 24 keys, mode, best key) of each scene of
-    MIN_SCENE_S or more."""
-    steps = events.token_times(tokens)
-    edges = np.r_[steps[np.minimum(starts, len(steps) - 1)], steps[-1]] * events.STEP_S
-    edges[0] = 0.0
-    notes = [n for n in events.decode_events(tokens).notes if n[0] != events.DRUMS]
+def run_reads(
+    notes: list[tuple[int, float, float]], edges: np.ndarray, keys: list[int]
+) -> list[tuple]:
+    """(labelled key, its rank among the 24 keys, mode, best key) of each run of consecutive
+    scenes of one key lasting MIN_SCENE_S or more; scene i spans edges[i]..edges[i + 1] s and
+    `notes` are pitched (pitch, start s, end s)."""
     out, first = [], 0
     for i in range(1, len(keys) + 1):
         if i < len(keys) and keys[i] == keys[first]:
@@ -43,9 +50,8 @@ def scene_reads(tokens: np.ndarray, starts: np.ndarray, keys: list[int]) -> list
         if hi - lo < MIN_SCENE_S or key == NULL_KEY:
             continue
         hist = np.zeros(12)
-        for _, pitch, start, end in notes:
-            s, e = start * events.STEP_S, end * events.STEP_S
-            hist[pitch % 12] += max(0.0, min(e, hi) - max(s, lo))
+        for pitch, start, end in notes:
+            hist[pitch % 12] += max(0.0, min(end, hi) - max(start, lo))
         major, minor = key_correlations(hist)
         scores = np.r_[major, minor]
         rank = int((scores > scores[key]).sum())
@@ -53,22 +59,66 @@ def scene_reads(tokens: np.ndarray, starts: np.ndarray, keys: list[int]) -> list
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--pieces", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    corpus = Corpus(args.corpus)
-    pieces = [p for p in corpus.split("train") if p.get("source") in EXACT_SOURCES]
-    rng = np.random.default_rng(args.seed)
-    chosen = rng.choice(len(pieces), min(args.pieces, len(pieces)), replace=False)
+def corpus_reads(corpus: Corpus, pieces: int, seed: int) -> tuple[int, list[tuple]]:
+    """The runs of `pieces` constructed training pieces drawn with `seed`."""
+    constructed = [p for p in corpus.split("train") if p.get("source") in EXACT_SOURCES]
+    chosen = np.random.default_rng(seed).choice(
+        len(constructed), min(pieces, len(constructed)), replace=False
+    )
     reads = []
     for i in chosen:
-        piece = pieces[i]
+        piece = constructed[i]
         tokens = np.asarray(corpus.tokens(piece))
-        reads += scene_reads(tokens, piece["window_tokens"], piece["window_keys"])
-    print(f"{args.corpus}: {len(chosen)} constructed pieces, {len(reads)} scenes of >= 20 s")
+        steps = events.token_times(tokens)
+        starts = np.minimum(piece["window_tokens"], len(steps) - 1)
+        edges = np.r_[steps[starts], steps[-1]] * events.STEP_S
+        edges[0] = 0.0
+        notes = [
+            (pitch, start * events.STEP_S, end * events.STEP_S)
+            for group, pitch, start, end in events.decode_events(tokens).notes
+            if group != events.DRUMS
+        ]
+        reads += run_reads(notes, edges, piece["window_keys"])
+    return len(chosen), reads
+
+
+def arranger_reads(scores: int, seed: int) -> list[tuple]:
+    """The runs of `scores` arranger scores made as `arranger_corpus.render` makes them."""
+    reads = []
+    for index in range(scores):
+        rng = _rng(seed, index)
+        edit = random_edit(rng, f"a{index:06d}")
+        plan = plan_score(
+            [s for s, _ in edit.sections], [m for _, m in edit.sections], rng.getrandbits(31)
+        )
+        midi = arrange(plan).midi
+        notes = [
+            (n.pitch, n.start, n.end)
+            for inst in midi.instruments
+            if not inst.is_drum
+            for n in inst.notes
+        ]
+        edges = np.array([s.start_s for s in plan.scenes] + [plan.duration_s])
+        keys = [key_index(s.key.tonic, s.key.mode) for s in plan.scenes]
+        reads += run_reads(notes, edges, keys)
+    return reads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("corpus", type=Path, nargs="?")
+    parser.add_argument("--pieces", type=int, default=200)
+    parser.add_argument("--arranger", type=int, metavar="N", help="N scores made in memory")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.arranger:
+        reads = arranger_reads(args.arranger, args.seed)
+        print(f"{args.arranger} arranger scores (seed {args.seed}), {len(reads)} runs of >= 20 s")
+    elif args.corpus:
+        n, reads = corpus_reads(Corpus(args.corpus), args.pieces, args.seed)
+        print(f"{args.corpus}: {n} constructed pieces, {len(reads)} scenes of >= 20 s")
+    else:
+        parser.error("give a CORPUS folder or --arranger N")
     for name, minor in (("major", False), ("minor", True)):
         rows = np.array([(r, m) for k, r, m, _ in reads if (k >= 12) == minor])
         if rows.size == 0:
