@@ -25,11 +25,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from emsync_core.music import events  # noqa: E402
-from emsync_core.music.arranger import arrange  # noqa: E402
-from emsync_core.music.arranger_corpus import _rng, random_edit  # noqa: E402
+from emsync_core.music.arranger_corpus import compose  # noqa: E402
 from emsync_core.music.corpus import Corpus  # noqa: E402
 from emsync_core.music.labels import NULL_KEY, key_correlations, key_index  # noqa: E402
-from emsync_core.music.plan import plan_score  # noqa: E402
 from emsync_core.music.train import EXACT_SOURCES  # noqa: E402
 
 MIN_SCENE_S = 20.0
@@ -83,15 +81,11 @@ def corpus_reads(corpus: Corpus, pieces: int, seed: int) -> tuple[int, list[tupl
 
 
 def arranger_reads(scores: int, seed: int) -> list[tuple]:
-    """The runs of `scores` arranger scores made as `arranger_corpus.render` makes them."""
+    """The runs of `scores` arranger scores made as the corpus builder makes them."""
     reads = []
     for index in range(scores):
-        rng = _rng(seed, index)
-        edit = random_edit(rng, f"a{index:06d}")
-        plan = plan_score(
-            [s for s, _ in edit.sections], [m for _, m in edit.sections], rng.getrandbits(31)
-        )
-        midi = arrange(plan).midi
+        plan, score = compose(seed, index)
+        midi = score.midi
         notes = [
             (n.pitch, n.start, n.end)
             for inst in midi.instruments

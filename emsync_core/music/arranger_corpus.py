@@ -37,6 +37,7 @@ from . import sidecar
 from .arranger import arrange
 from .harmony import MAJOR_LIKE
 from .plan import ScorePlan, plan_score
+from .score import Score
 
 MIN_SCORE_S, MAX_SCORE_S = 45.0, 240.0
 
@@ -122,15 +123,20 @@ def _rng(seed: int, index: int) -> random.Random:
     return random.Random(f"arranger-corpus:{seed}:{index}")
 
 
-def render(out: Path, seed: int, index: int) -> float:
-    """Write score `index`'s .mid and its sidecar (last, atomically); the music's seconds."""
+def compose(seed: int, index: int) -> tuple[ScorePlan, Score]:
+    """Score `index` of the corpus of `seed`: its random edit's plan and the arranger's score."""
     rng = _rng(seed, index)
-    name = f"a{index:06d}"
-    edit = random_edit(rng, name)
+    edit = random_edit(rng, f"a{index:06d}")
     plan = plan_score(
         [s for s, _ in edit.sections], [m for _, m in edit.sections], rng.getrandbits(31)
     )
-    score = arrange(plan)
+    return plan, arrange(plan)
+
+
+def render(out: Path, seed: int, index: int) -> float:
+    """Write score `index`'s .mid and its sidecar (last, atomically); the music's seconds."""
+    name = f"a{index:06d}"
+    plan, score = compose(seed, index)
     mid_path, json_path = song_paths(out, index)
     mid_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = mid_path.with_name(f".{mid_path.name}.tmp.mid")
