@@ -21,22 +21,24 @@ from .plan import ScenePlan, ScorePlan
 from .score import ChordEvent, Score, add_cut_lyrics, new_midi, set_beat_grid
 
 # Degree-to-degree tendencies of common-practice harmony (weights, not probabilities).
+# Major leans lightly on vi: a walk that returns to it often is heard as the relative minor.
 _MAJOR_NEXT = {
-    1: {4: 3, 5: 3, 6: 3, 2: 2, 3: 1},
+    1: {4: 3, 5: 3, 6: 1, 2: 2, 3: 1},
     2: {5: 5, 4: 1},
-    3: {6: 4, 4: 2},
+    3: {6: 2, 4: 3},
     4: {5: 4, 1: 3, 2: 2},
-    5: {1: 6, 6: 3, 4: 1},
+    5: {1: 8, 6: 1, 4: 1},
     6: {4: 4, 2: 3, 5: 1, 3: 1},
 }
 # Minor progressions stay near i, iv and V: leaning on III, VI and VII would sound like the
-# relative major.
+# relative major, and the walk never goes to VII (its natural seventh, heard against V's
+# raised one, blurs the mode).
 _MINOR_NEXT = {
-    1: {4: 3, 5: 3, 6: 2, 7: 1},
-    3: {6: 2, 4: 3, 7: 1},
-    4: {5: 4, 1: 3, 7: 1},
+    1: {4: 3, 5: 3, 6: 2},
+    3: {6: 2, 4: 3},
+    4: {5: 4, 1: 3},
     5: {1: 6, 6: 2},
-    6: {4: 3, 5: 3, 7: 1},
+    6: {4: 3, 5: 3},
     7: {1: 3, 3: 2},
 }
 
