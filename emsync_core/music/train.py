@@ -122,11 +122,6 @@ class TrainConfig:
     section_prob: float = 0.0
     start_weight: float = 1.0
     start_span_s: float = 3.0
-    # No loss after the next section start in a window (a scene's new key or mood, known for
-    # constructed pieces): the window is framed and labelled as its first section, so the
-    # music after the change would teach a change of key under a frame that says otherwise,
-    # where scoring re-frames at each scene (docs/training.md, session 13).
-    one_section: bool = False
     augment: bool = True
     eval_every: int = 250
     eval_batches: int = 16
@@ -223,18 +218,15 @@ class WindowSampler:
             return bool(flags.any())
         return bool(flags[overlap > 0].any())
 
-    def _section_starts(self, index: int) -> np.ndarray:
-        if index not in self._sections:
-            self._sections[index] = section_starts(self.pieces[index])
-        return self._sections[index]
-
     def _draw_section(self) -> tuple[int, np.ndarray, int, list[int], int]:
         """(piece index, its tokens, window start, prefix, section start) of a window that
         holds a piece's or section's start, up to half a window after the window's start."""
         cfg, rng = self.cfg, self.rng
         index = int(rng.choice(len(self.pieces), p=self.weights))
+        if index not in self._sections:
+            self._sections[index] = section_starts(self.pieces[index])
         tokens = self.corpus.tokens(self.pieces[index])
-        focus = int(rng.choice(self._section_starts(index)))
+        focus = int(rng.choice(self._sections[index]))
         start = max(0, focus - int(rng.integers(0, cfg.seq_len // 2)))
         prefix = events.sequence_prefix(len(self.pieces[index]["groups"]), start == 0)
         return index, tokens, start, prefix, focus
@@ -255,26 +247,19 @@ class WindowSampler:
             if not (cfg.skip_stuck and self.touches_stuck(index, start, end)):
                 break
         piece = self.pieces[index]
-        chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
-        # With `one_section`, training's loss stops where the next section starts.
-        one = cfg.one_section and train
-        after = self._section_starts(index) if one else np.zeros(0, dtype=np.int64)
-        after = after[(after > focus) & (after < start + len(chunk))]
-        stop = int(after[0]) if after.size else end
         # Labelled as the section the window's loss is on (all of it, unless sectioned).
-        valence, arousal = window_labels(piece, focus, min(stop, end), cfg.majority_labels)
-        key = window_key(piece, focus, min(stop, end))
-        # The opening (a piece's or section's start) and the closing are followed in time:
-        # augmenting and capping notes change the token count, not where the music is.
+        valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
+        key = window_key(piece, focus, end)
+        chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
+        # The opening (a piece's or section's start) is followed in time: augmenting and
+        # capping notes change the token count, not where the music is.
         opening = None
         if sectioned or start == 0:
             opening = int(events.token_times(chunk[: focus - start])[-1]) if focus > start else 0
-        closing = int(events.token_times(chunk[: stop - start])[-1]) if after.size else None
         if train and cfg.augment:
             chunk, shift, stretch = random_augment(chunk, rng)
             chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
             opening = None if opening is None else int(round(opening * stretch))
-            closing = None if closing is None else int(round(closing * stretch))
         if cfg.model.key_frame and key != NULL_KEY:  # the tonic moved to C (key_frame.py)
             chunk = events.augment(chunk, frame_shift(key % 12)).astype(np.int64)
             key = framed_key(key)
@@ -285,7 +270,7 @@ class WindowSampler:
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
         offsets = boundary_offsets(full)
         window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
-        return window, offs, valence, arousal, key, opening_weights(window, opening, cfg, closing)
+        return window, offs, valence, arousal, key, opening_weights(window, opening, cfg)
 
     def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
         cfg, rng = self.cfg, self.rng
@@ -331,21 +316,17 @@ def section_starts(piece: dict) -> np.ndarray:
     return np.unique(np.r_[0, np.asarray(starts, dtype=np.int64)[1:][changed]])
 
 
-def opening_weights(
-    window: np.ndarray, opening: int | None, cfg: TrainConfig, closing: int | None = None
-) -> np.ndarray:
+def opening_weights(window: np.ndarray, opening: int | None, cfg: TrainConfig) -> np.ndarray:
     """Loss weight per token of a window whose music starts at time step `opening` (a piece's
     or section's start; None: not in the window): 0 before it (the old section, context
-    only), `cfg.start_weight` on its first `cfg.start_span_s` seconds, 1 elsewhere; and 0
-    from time step `closing` on (the next section, with `one_section`)."""
+    only), `cfg.start_weight` on its first `cfg.start_span_s` seconds, 1 elsewhere."""
     weights = np.ones(len(window), dtype=np.float32)
+    if opening is None:
+        return weights
     times = events.token_times(window)
-    if opening is not None:
-        weights[times < opening] = 0.0
-        first = (times >= opening) & (times < opening + cfg.start_span_s / events.STEP_S)
-        weights[first] = cfg.start_weight
-    if closing is not None:
-        weights[times >= closing] = 0.0
+    weights[times < opening] = 0.0
+    first = (times >= opening) & (times < opening + cfg.start_span_s / events.STEP_S)
+    weights[first] = cfg.start_weight
     return weights
 
 
@@ -985,12 +966,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "context only and the new one's labels (how the decoder meets a cut)",
     )
     p.add_argument(
-        "--one-section",
-        action="store_true",
-        help="no loss after the next scene's start in a window of a constructed piece "
-        "(its key or mood changes there, while the window keeps the first scene's frame)",
-    )
-    p.add_argument(
         "--start-weight",
         type=float,
         default=d.start_weight,
@@ -1053,7 +1028,6 @@ def run(args: argparse.Namespace) -> int:
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
         section_prob=args.section_prob,
-        one_section=args.one_section,
         start_weight=args.start_weight,
         start_span_s=args.start_span,
         model=ModelConfig(
