@@ -21,29 +21,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sweep_chords import TRIADS, degree_name  # noqa: E402
+from corpus_mode import note_histogram, piece_notes  # noqa: E402
+from sweep_chords import best_triad, degree_name  # noqa: E402
 
-from emsync_core.music import events  # noqa: E402
 from emsync_core.music.corpus import Corpus  # noqa: E402
 from emsync_core.music.labels import NULL_KEY  # noqa: E402
 
 
 def piece_chords(corpus: Corpus, piece: dict, span_s: float) -> dict[str, Counter]:
     """Seconds per degree name, by mode, of one piece's labelled windows."""
-    tokens = np.asarray(corpus.tokens(piece))
-    steps = events.token_times(tokens)
-    starts = piece.get("window_tokens")
-    keys = piece.get("window_keys")
-    if starts is None or not keys:
-        starts, keys = [0], [piece.get("key", NULL_KEY)]
-    starts = np.minimum(np.asarray(starts), len(steps) - 1)
-    edges = np.r_[steps[starts], steps[-1]] * events.STEP_S
-    edges[0] = 0.0
-    notes = [
-        (pitch % 12, start * events.STEP_S, end * events.STEP_S)
-        for group, pitch, start, end in events.decode_events(tokens).notes
-        if group != events.DRUMS
-    ]
+    notes, edges, keys = piece_notes(corpus, piece)
     out: dict[str, Counter] = defaultdict(Counter)
     for lo, hi, key in zip(edges[:-1], edges[1:], keys, strict=True):
         if key == NULL_KEY or hi - lo < span_s:
@@ -51,12 +38,10 @@ def piece_chords(corpus: Corpus, piece: dict, span_s: float) -> dict[str, Counte
         tonic, mode = int(key) % 12, "minor" if key >= 12 else "major"
         for a in np.arange(lo, hi - span_s / 2, span_s):
             b = min(a + span_s, hi)
-            h = np.zeros(12)
-            for pc, start, end in notes:
-                h[pc] += max(0.0, min(end, b) - max(start, a))
+            h = note_histogram(notes, a, b)
             if h.sum() == 0:
                 continue
-            root, quality = max(TRIADS, key=lambda t: h[list(TRIADS[t])].sum())
+            root, quality = best_triad(h)
             out[mode][degree_name(root, quality, tonic, mode)] += b - a
     return out
 

@@ -33,6 +33,14 @@ from emsync_core.music.train import EXACT_SOURCES  # noqa: E402
 MIN_SCENE_S = 20.0
 
 
+def note_histogram(notes: list[tuple[int, float, float]], lo: float, hi: float) -> np.ndarray:
+    """Seconds each pitch class of `notes` (pitch, start s, end s) sounds in [lo, hi)."""
+    hist = np.zeros(12)
+    for pitch, start, end in notes:
+        hist[pitch % 12] += max(0.0, min(end, hi) - max(start, lo))
+    return hist
+
+
 def run_reads(
     notes: list[tuple[int, float, float]], edges: np.ndarray, keys: list[int]
 ) -> list[tuple]:
@@ -47,14 +55,33 @@ def run_reads(
         first = i
         if hi - lo < MIN_SCENE_S or key == NULL_KEY:
             continue
-        hist = np.zeros(12)
-        for pitch, start, end in notes:
-            hist[pitch % 12] += max(0.0, min(end, hi) - max(start, lo))
-        major, minor = key_correlations(hist)
+        major, minor = key_correlations(note_histogram(notes, lo, hi))
         scores = np.r_[major, minor]
         rank = int((scores > scores[key]).sum())
         out.append((key, rank, float(major.max() - minor.max()), int(scores.argmax())))
     return out
+
+
+def piece_notes(
+    corpus: Corpus, piece: dict
+) -> tuple[list[tuple[int, float, float]], np.ndarray, list[int]]:
+    """A corpus piece's pitched notes (pitch, start s, end s), the edges in seconds of its
+    labelled windows (window i spans edges[i]..edges[i + 1]) and their keys; a piece without
+    labelled windows is one window in the piece's key."""
+    tokens = np.asarray(corpus.tokens(piece))
+    steps = events.token_times(tokens)
+    starts, keys = piece.get("window_tokens"), piece.get("window_keys")
+    if starts is None or not keys:
+        starts, keys = [0], [piece.get("key", NULL_KEY)]
+    starts = np.minimum(np.asarray(starts), len(steps) - 1)
+    edges = np.r_[steps[starts], steps[-1]] * events.STEP_S
+    edges[0] = 0.0
+    notes = [
+        (pitch, start * events.STEP_S, end * events.STEP_S)
+        for group, pitch, start, end in events.decode_events(tokens).notes
+        if group != events.DRUMS
+    ]
+    return notes, edges, [int(k) for k in keys]
 
 
 def corpus_reads(corpus: Corpus, pieces: int, seed: int) -> tuple[int, list[tuple]]:
@@ -65,18 +92,7 @@ def corpus_reads(corpus: Corpus, pieces: int, seed: int) -> tuple[int, list[tupl
     )
     reads = []
     for i in chosen:
-        piece = constructed[i]
-        tokens = np.asarray(corpus.tokens(piece))
-        steps = events.token_times(tokens)
-        starts = np.minimum(piece["window_tokens"], len(steps) - 1)
-        edges = np.r_[steps[starts], steps[-1]] * events.STEP_S
-        edges[0] = 0.0
-        notes = [
-            (pitch, start * events.STEP_S, end * events.STEP_S)
-            for group, pitch, start, end in events.decode_events(tokens).notes
-            if group != events.DRUMS
-        ]
-        reads += run_reads(notes, edges, piece["window_keys"])
+        reads += run_reads(*piece_notes(corpus, constructed[i]))
     return len(chosen), reads
 
 

@@ -26,8 +26,8 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from emsync_core.eval.measures import key_rank, pitch_classes  # noqa: E402
 from emsync_core.music.harmony import NOTE_NAMES  # noqa: E402
-from emsync_core.music.labels import key_correlations  # noqa: E402
 
 EDGE_S = 10.0
 DEGREES = {
@@ -38,20 +38,9 @@ TRIADS = {(root, q): (root, (root + (4 if q == "M" else 3)) % 12, (root + 7) % 1
           for root in range(12) for q in ("M", "m")}  # fmt: skip
 
 
-def histogram(midi: pretty_midi.PrettyMIDI, lo: float, hi: float) -> np.ndarray:
-    """Seconds each pitch class sounds in [lo, hi), drums left out."""
-    h = np.zeros(12)
-    for inst in midi.instruments:
-        if not inst.is_drum:
-            for n in inst.notes:
-                h[n.pitch % 12] += max(0.0, min(n.end, hi) - max(n.start, lo))
-    return h
-
-
-def key_rank(h: np.ndarray, tonic: int, mode: str) -> int:
-    major, minor = key_correlations(h)
-    scores = np.r_[major, minor]
-    return int((scores > scores[tonic + (12 if mode == "minor" else 0)]).sum())
+def best_triad(h: np.ndarray) -> tuple[int, str]:
+    """(root, "M" or "m") of the triad whose pitch classes sound longest in `h`."""
+    return max(TRIADS, key=lambda t: h[list(TRIADS[t])].sum())
 
 
 def degree_name(root: int, quality: str, tonic: int, mode: str) -> str:
@@ -75,12 +64,12 @@ def read(rows_path: Path) -> dict[float, tuple[int, int, int, Counter]]:
         name, mode = row["planned_key"].split()
         tonic, end = NOTE_NAMES.index(name), row["duration_s"]
         n, first, last, chords = out.get(row["valence"], (0, 0, 0, Counter()))
-        first += key_rank(histogram(midi, 0.0, EDGE_S), tonic, mode) == 0
-        last += key_rank(histogram(midi, end - EDGE_S, end), tonic, mode) == 0
+        minor = mode == "minor"
+        first += key_rank(midi, tonic, minor, (0.0, EDGE_S)) == 0
+        last += key_rank(midi, tonic, minor, (end - EDGE_S, end)) == 0
         cuts = [0.0, *(lyric.time for lyric in midi.lyrics), end]
         for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-            h = histogram(midi, lo, hi)
-            root, quality = max(TRIADS, key=lambda t: h[list(TRIADS[t])].sum())
+            root, quality = best_triad(pitch_classes(midi, (lo, hi)))
             chords[degree_name(root, quality, tonic, mode)] += hi - lo
         out[row["valence"]] = (n + 1, first, last, chords)
     return out

@@ -39,7 +39,6 @@ _MINOR_NEXT = {
     4: {5: 4, 1: 3},
     5: {1: 6, 6: 2},
     6: {4: 3, 5: 3},
-    7: {1: 3, 3: 2},
 }
 
 # Ostinato shapes, as indices into the chord's voicing (low to high).
