@@ -100,22 +100,6 @@ def test_the_model_hears_the_key_and_null_is_the_default():
     )
 
 
-def test_a_key_per_token_is_heard_from_that_token_on():
-    """Keys per position (B, T): one key held is the per-window key, bit for bit; a change
-    at token j leaves every prediction made before it and changes those from it on."""
-    model = _keyed()
-    tokens = torch.tensor([[events.START, events.MORE_INSTRUMENTS, events.BAR, events.BAR]])
-    offsets = torch.ones_like(tokens, dtype=torch.float32)
-    v, a = torch.tensor([0.5]), torch.tensor([0.0])
-    one = model(tokens, offsets, v, a, key=torch.tensor([0]))
-    assert torch.equal(model(tokens, offsets, v, a, key=torch.zeros_like(tokens)), one)
-    changed = model(tokens, offsets, v, a, key=torch.tensor([[0, 0, 21, 21]]))
-    # logits[:, j] predicts token j from tokens before it: position j - 1 is token j - 1's.
-    assert torch.equal(changed[:, :3], one[:, :3]) and not torch.allclose(
-        changed[:, 3:], one[:, 3:]
-    )
-
-
 def test_the_key_reaches_every_cached_step():
     """Decoding token by token with the cache gives the logits of one full pass: the key is
     added at every position in both."""

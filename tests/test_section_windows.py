@@ -15,7 +15,6 @@ from emsync_core.music.train import (
     compute_loss,
     opening_weights,
     section_starts,
-    token_keys,
 )
 
 KEYS = events.GROUPS.index("KEYS")
@@ -156,59 +155,3 @@ def test_framed_section_windows_have_their_tonic_on_c(augment):
         notes = trained[(trained >= events.NOTE_ON_BASE) & (trained < events.NOTE_OFF_BASE)]
         first = int((notes[0] - events.NOTE_ON_BASE) % events.N_PITCHES + events.PITCH_MIN)
         assert first % 12 == 0  # each section opens on its tonic, now C
-
-
-C_MAJOR, A_MINOR = labels.key_index(0, "major"), labels.key_index(9, "minor")
-
-
-def test_token_keys_follow_the_labelled_stretches():
-    fake = _Corpus("music21")
-    piece = fake.pieces[0]
-    keys = token_keys(piece, fake.cut - 10, 20, held=C_MAJOR)
-    assert keys.tolist() == [C_MAJOR] * 10 + [A_MINOR] * 10
-    silent = {**piece, "window_keys": [C_MAJOR, labels.NULL_KEY, A_MINOR]}
-    held = labels.key_index(7, "major")
-    assert token_keys(silent, fake.cut // 2, 5, held=held).tolist() == [held] * 5
-    assert (token_keys(piece, 0, 5, held=labels.NULL_KEY) == labels.NULL_KEY).all()
-    assert (token_keys({**piece, "window_tokens": None}, 0, 5, held=A_MINOR) == A_MINOR).all()
-
-
-@pytest.mark.parametrize("augment", [False, True])
-def test_keys_per_token_change_where_the_music_does(augment):
-    """In a window across the scene change, the tokens of the old scene (the context, before
-    the cut in time) are told the old key and the new scene's tokens the new one, both in
-    the frame of the new scene (A minor -> C minor, so C major -> Eb major)."""
-    fake = _Corpus("arranger")
-    cfg = _cfg(augment=augment, token_keys=True)
-    cfg.model = ModelConfig(key_condition=True, key_frame=True, block_size=256)
-    sampler = WindowSampler(fake, "train", cfg, np.random.default_rng(6))
-    across = 0
-    for _ in range(40):
-        tokens, _, _, _, keys, weights = sampler.window(train=True)
-        assert keys.shape == tokens.shape
-        if tokens[0] == events.START:  # the piece's opening, all C major
-            assert (keys == C_MAJOR).all()
-            continue
-        old, new = labels.key_index(3, "major"), labels.key_index(0, "minor")
-        assert (keys[weights > 0] == new).all() and (keys[weights == 0] == old).all()
-        across += int((weights == 0).any())
-    assert across > 10
-    batch = sampler.batch(16, train=True)
-    assert batch["key"].shape == batch["tokens"].shape
-    dropped = (batch["key"] == labels.NULL_KEY).all(dim=1)
-    assert 0 < int(dropped.sum()) < 16  # the key is withheld from whole windows
-
-
-def test_a_key_change_inside_a_window_changes_the_loss():
-    fake = _Corpus("arranger")
-    cfg = _cfg(augment=False, token_keys=True, key_drop=0.0, cond_drop=0.0)
-    batch = WindowSampler(fake, "train", cfg, np.random.default_rng(2)).batch(8, train=True)
-    torch.manual_seed(0)
-    model = EmsyncTransformer(ModelConfig(n_layer=1, n_head=2, d_model=32, block_size=256,
-                                          key_condition=True)).eval()  # fmt: skip
-    torch.nn.init.normal_(model.key_emb.weight, std=0.5)
-    per_token = compute_loss(model, batch, 10.0)[0]
-    one_key = compute_loss(model, {**batch, "key": batch["key"][:, -1]}, 10.0)[0]
-    assert torch.isfinite(per_token) and per_token != one_key
-    held = {**batch, "key": batch["key"][:, -1:].expand_as(batch["key"])}
-    assert torch.equal(compute_loss(model, held, 10.0)[0], one_key)

@@ -435,9 +435,7 @@ class EmsyncTransformer(nn.Module):
         (B, T + 1, V): logits[:, j] predicts x_j. With a filled cache the tokens are appended
         after it and the result is (B, T, V): logits[:, j] predicts the token after x_j.
         With `key_condition`, key: (B,) key indices (NULL_KEY or None: null), added to every
-        position of this chunk, so each cached step passes the key again; or (B, T), a key
-        per token (training on windows whose key changes, `TrainConfig.token_keys`), the
-        condition positions taking the first token's.
+        position of this chunk, so each cached step passes the key again.
         """
         B, T = tokens.shape
         start = cache.length if cache is not None else 0
@@ -455,11 +453,7 @@ class EmsyncTransformer(nn.Module):
         if self.key_emb is not None:
             if key is None:
                 key = torch.full((B,), NULL_KEY, dtype=torch.long, device=tokens.device)
-            key = key.long()
-            if key.dim() == 2 and start == 0:  # the condition positions take the first key
-                key = torch.cat([key[:, :1].expand(B, N_COND), key], dim=1)
-            emb = self.key_emb(key)
-            x = x + (emb.unsqueeze(1) if key.dim() == 1 else emb).to(x.dtype)  # every position
+            x = x + self.key_emb(key.long()).unsqueeze(1).to(x.dtype)  # at every position
         n = x.shape[1]
         if start + n > self.config.block_size:
             raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")
@@ -479,22 +473,19 @@ class EmsyncTransformer(nn.Module):
             x = x[:, N_COND - 1 :]  # from the arousal position on: each predicts the next token
         logits = self.head(self.ln_f(x))
         if self.key_emb is not None:
-            if key.dim() == 2 and start == 0:
-                key = key[:, N_COND - 1 :]  # the positions that predict, as x above
-            bias = self.key_bias(key, B)
-            logits = logits + (bias.unsqueeze(1) if key.dim() == 1 else bias).to(logits.dtype)
+            logits = logits + self.key_bias(key, B).unsqueeze(1).to(logits.dtype)
         return logits
 
     def key_bias(self, key: torch.Tensor | None, batch: int) -> torch.Tensor:
-        """(B, V), or (B, T, V) for keys per position (B, T): the key profile's offset for
-        each pitched NOTE_ON under each key (zero for other tokens and for the null key)."""
+        """(B, V) the key profile's offset for each pitched NOTE_ON under each row's key
+        (zero for other tokens and for the null key)."""
         if key is None:
             key = torch.full((batch,), NULL_KEY, dtype=torch.long)
         key = key.long().to(self.key_profile.device)
         tonic, minor = key % 12, (key // 12).clamp(max=1)  # the null key is masked below
-        degree = (self.note_on_pc - tonic[..., None]) % 12  # (..., V)
-        profile = self.key_profile[minor[..., None], degree]
-        applies = (self.note_on_pc >= 0) & (key != NULL_KEY)[..., None]
+        degree = (self.note_on_pc[None, :] - tonic[:, None]) % 12  # (B, V)
+        profile = self.key_profile[minor[:, None], degree]
+        applies = (self.note_on_pc >= 0)[None, :] & (key != NULL_KEY)[:, None]
         return torch.where(applies, profile, torch.zeros((), device=profile.device))
 
     def slide(self, cache: KVCache, keep: torch.Tensor) -> None:

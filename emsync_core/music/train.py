@@ -37,12 +37,6 @@ labels and key of the new one, and its first `start_span_s` seconds weighted `st
 Key frame (`ModelConfig.key_frame`, `key_frame.py`). After augmentation, a window with a
 known key is moved so its tonic is C, and its key condition keeps only the mode.
 
-Keys per token (`token_keys`, off by default). The window's key (the labelled stretch holding
-most of its loss) sets the frame, and each token is conditioned on the key of the stretch it
-is in, moved with the window: where the music modulates, so does the condition, and a key
-that the condition holds is a key the music holds. Decoding gives one key per scene, so the
-model is never told to leave it.
-
 Labels. The window's valence and arousal are the piece's, unless the corpus labels windows
 of the piece (`piece["window_tokens"]`: token index where each labelled stretch starts,
 ascending; `piece["window_labels"]`: (valence, arousal) of each, as `corpus.Corpus` reads
@@ -149,11 +143,6 @@ class TrainConfig:
     # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
     # weight decay: their gradient is small, because the context soon tells the key too.
     cond_lr_mult: float = 1.0
-    # The key condition per token, from the labelled stretch each token is in, instead of one
-    # key per window: a window's music that modulates (music21's detected keys) or reaches
-    # the next scene (an arranger score) otherwise trains a key change under a condition that
-    # says the key holds (docs/training.md, session 14).
-    token_keys: bool = False
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -242,11 +231,9 @@ class WindowSampler:
         prefix = events.sequence_prefix(len(self.pieces[index]["groups"]), start == 0)
         return index, tokens, start, prefix, focus
 
-    def window(
-        self, train: bool
-    ) -> tuple[np.ndarray, np.ndarray, float, float, int | np.ndarray, np.ndarray]:
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray]:
         """(tokens, offsets, valence, arousal, key index, loss weight per token) of one
-        random window; with `token_keys`, a key index per token."""
+        random window."""
         cfg, rng = self.cfg, self.rng
         # Drawn only with section windows on, so older runs resume bit for bit.
         sectioned = cfg.section_prob > 0 and train and rng.random() < cfg.section_prob
@@ -264,9 +251,6 @@ class WindowSampler:
         valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
         key = window_key(piece, focus, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
-        # Per-token keys follow the music in time: augmenting changes the token count.
-        keys = token_keys(piece, start, len(chunk), key) if cfg.token_keys else None
-        times, stretch = events.token_times(chunk), 1.0
         # The opening (a piece's or section's start) is followed in time: augmenting and
         # capping notes change the token count, not where the music is.
         opening = None
@@ -275,19 +259,12 @@ class WindowSampler:
         if train and cfg.augment:
             chunk, shift, stretch = random_augment(chunk, rng)
             chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
-            keys = None if keys is None else transpose_keys(keys, shift)
             opening = None if opening is None else int(round(opening * stretch))
         if cfg.model.key_frame and key != NULL_KEY:  # the tonic moved to C (key_frame.py)
-            move = frame_shift(key % 12)
-            chunk = events.augment(chunk, move).astype(np.int64)
-            keys = None if keys is None else transpose_keys(keys, move)
+            chunk = events.augment(chunk, frame_shift(key % 12)).astype(np.int64)
             key = framed_key(key)
         if cfg.model.note_off_at_cap:
             chunk = events.cap_notes(chunk).astype(np.int64)
-        if keys is not None:  # each token under the key of the music at its time
-            at = np.searchsorted(np.round(times * stretch), events.token_times(chunk), "right")
-            keys = keys[np.clip(at - 1, 0, None)]
-            key = np.concatenate([np.full(len(prefix), keys[0]), keys])[: cfg.seq_len]
         # Prefix tokens take no time, so computing offsets over prefix + chunk gives them the
         # offset of the window's time 0.
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
@@ -301,17 +278,14 @@ class WindowSampler:
         tokens = np.full((batch_size, L), events.PAD, dtype=np.int64)
         offsets = np.full((batch_size, L), np.inf, dtype=np.float32)
         va = np.zeros((batch_size, 2), dtype=np.float32)
-        keys = np.full((batch_size, L) if cfg.token_keys else batch_size, NULL_KEY, np.int64)
+        keys = np.full(batch_size, NULL_KEY, dtype=np.int64)
         weights = np.ones((batch_size, L), dtype=np.float32)
         for b in range(batch_size):
             w, o, v, a, k, lw = self.window(train)
             tokens[b, : len(w)] = w
             offsets[b, : len(o)] = o
             va[b] = v, a
-            if cfg.token_keys:
-                keys[b, : len(k)] = k
-            else:
-                keys[b] = k
+            keys[b] = k
             weights[b, : len(lw)] = lw
         if train and cfg.cond_drop > 0:
             va[rng.random((batch_size, 2)) < cfg.cond_drop] = np.nan
@@ -399,24 +373,6 @@ def window_key(piece: dict, lo: int, hi: int) -> int:
     return fallback if key == NULL_KEY else key
 
 
-def token_keys(piece: dict, start: int, n: int, held: int) -> np.ndarray:
-    """(n,) key index of each of the piece's tokens [start, start + n): the key of the
-    labelled window it is in (`window_keys`), `held` where that is unknown (a silent window
-    keeps the window's key) or the piece has no windows; all null when `held` is."""
-    starts, keys = piece.get("window_tokens"), piece.get("window_keys")
-    if held == NULL_KEY or starts is None or len(starts) == 0 or not keys:
-        return np.full(n, held, dtype=np.int64)
-    inside = np.searchsorted(starts, start + np.arange(n), side="right") - 1
-    out = np.asarray(keys, dtype=np.int64)[np.clip(inside, 0, None)]
-    return np.where(out == NULL_KEY, held, out)
-
-
-def transpose_keys(keys: np.ndarray, shift: int) -> np.ndarray:
-    """`labels.transpose_key` for an array of key indices."""
-    moved = (keys % 12 + shift) % 12 + 12 * (keys // 12)
-    return np.where(keys == NULL_KEY, keys, moved)
-
-
 # Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
 EXACT_SOURCES = ("mma", "arranger")
 
@@ -437,13 +393,12 @@ def compute_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(weighted loss, plain mean cross-entropy) of a batch; the model sees tokens[:, :-1]."""
     tokens = batch["tokens"]
-    key = batch.get("key")
     logits = model(
         tokens[:, :-1],
         batch["offsets"][:, :-1],
         batch["valence"],
         batch["arousal"],
-        key=key[:, :-1] if key is not None and key.dim() == 2 else key,
+        key=batch.get("key"),
     )
     ce = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")
     w = target_weights(tokens, chord_weight)
@@ -1004,12 +959,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         help="share of windows that start at a piece's start (the opening, under its key)",
     )
     p.add_argument(
-        "--token-keys",
-        action="store_true",
-        help="condition each token on the key of the labelled stretch it is in, not the "
-        "window's one key (the condition then changes where the music modulates)",
-    )
-    p.add_argument(
         "--section-prob",
         type=float,
         default=d.section_prob,
@@ -1079,7 +1028,6 @@ def run(args: argparse.Namespace) -> int:
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
         section_prob=args.section_prob,
-        token_keys=args.token_keys,
         start_weight=args.start_weight,
         start_span_s=args.start_span,
         model=ModelConfig(
