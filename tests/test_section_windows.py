@@ -13,6 +13,7 @@ from emsync_core.music.train import (
     TrainConfig,
     WindowSampler,
     compute_loss,
+    heard_in_other_mode,
     opening_weights,
     section_starts,
 )
@@ -155,3 +156,32 @@ def test_framed_section_windows_have_their_tonic_on_c(augment):
         notes = trained[(trained >= events.NOTE_ON_BASE) & (trained < events.NOTE_OFF_BASE)]
         first = int((notes[0] - events.NOTE_ON_BASE) % events.N_PITCHES + events.PITCH_MIN)
         assert first % 12 == 0  # each section opens on its tonic, now C
+
+
+def test_heard_in_other_mode_reads_the_notes_against_the_key():
+    c_major, a_minor = np.array(_bars([60, 64, 67], 8)), np.array(_bars([57, 60, 64], 8))
+    major, minor = labels.key_index(0, "major"), labels.key_index(9, "minor")
+    assert not heard_in_other_mode(c_major, major) and heard_in_other_mode(c_major, minor)
+    assert heard_in_other_mode(a_minor, major) and not heard_in_other_mode(a_minor, minor)
+    assert not heard_in_other_mode(a_minor, labels.NULL_KEY)
+    drums = np.array([events.note_on(events.DRUMS, 38), events.shift_token(50)])
+    assert not heard_in_other_mode(drums, major)
+
+
+def test_windows_heard_in_the_other_mode_are_not_trained_on():
+    """The second section plays A minor under a C major label: with `skip_off_mode` the
+    training windows that sit in it are drawn again; validation windows are kept."""
+    fake = _Corpus("arranger")
+    fake.pieces[0]["window_keys"] = [labels.key_index(0, "major")] * 3
+    major = labels.key_index(0, "major")
+
+    def off_mode_windows(cfg: TrainConfig, train: bool) -> int:
+        sampler = WindowSampler(fake, "train", cfg, np.random.default_rng(8))
+        windows = [sampler.window(train=train) for _ in range(40)]
+        return sum(heard_in_other_mode(w[0], major) for w in windows)
+
+    plain = _cfg(section_prob=0.0, augment=False)
+    assert off_mode_windows(plain, train=True) > 5
+    skipping = _cfg(section_prob=0.0, augment=False, skip_off_mode=True)
+    assert off_mode_windows(skipping, train=True) == 0
+    assert off_mode_windows(skipping, train=False) > 5

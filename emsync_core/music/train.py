@@ -87,7 +87,7 @@ from . import events, restrikes
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
 from .key_frame import frame_shift, framed_key
-from .labels import NULL_KEY, transpose_key
+from .labels import NULL_KEY, key_correlations, transpose_key
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
 
@@ -140,6 +140,10 @@ class TrainConfig:
     skip_stuck: bool = True
     # ... and so are windows whose top voice is frozen (the harness's `top_frozen_share`).
     skip_frozen_top: bool = True
+    # ... and (off by default) training windows whose notes are heard in the other mode than
+    # their key says (`heard_in_other_mode`): a quarter of the arranger's windows and a sixth
+    # of music21's, which taught the model to drift there (docs/training.md, session 14).
+    skip_off_mode: bool = False
     # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
     # weight decay: their gradient is small, because the context soon tells the key too.
     cond_lr_mult: float = 1.0
@@ -237,15 +241,20 @@ class WindowSampler:
         cfg, rng = self.cfg, self.rng
         # Drawn only with section windows on, so older runs resume bit for bit.
         sectioned = cfg.section_prob > 0 and train and rng.random() < cfg.section_prob
-        for _ in range(self.MAX_REDRAWS if cfg.skip_stuck else 1):
+        off_mode = cfg.skip_off_mode and train  # validation keeps its windows
+        for _ in range(self.MAX_REDRAWS if cfg.skip_stuck or off_mode else 1):
             if sectioned:
                 index, tokens, start, prefix, focus = self._draw_section()
             else:
                 index, tokens, start, prefix = self._draw()
                 focus = start
             end = start + cfg.seq_len - len(prefix)
-            if not (cfg.skip_stuck and self.touches_stuck(index, start, end)):
-                break
+            if cfg.skip_stuck and self.touches_stuck(index, start, end):
+                continue
+            piece = self.pieces[index]
+            if off_mode and heard_in_other_mode(tokens[focus:end], window_key(piece, focus, end)):
+                continue
+            break
         piece = self.pieces[index]
         # Labelled as the section the window's loss is on (all of it, unless sectioned).
         valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
@@ -371,6 +380,24 @@ def window_key(piece: dict, lo: int, hi: int) -> int:
         return fallback
     key = int(keys[int(np.argmax(overlap))])
     return fallback if key == NULL_KEY else key
+
+
+def heard_in_other_mode(tokens: np.ndarray, key: int) -> bool:
+    """Whether `tokens` are heard in the other mode than `key` says: the harness's mode
+    measure (best major minus best minor Krumhansl correlation of the duration-weighted
+    pitch classes, `eval.measures.major_minus_minor`) has the other sign. False for the null
+    key and for tokens without pitched notes."""
+    if key == NULL_KEY:
+        return False
+    hist = np.zeros(12)
+    for group, pitch, start, end in events.decode_events(tokens).notes:
+        if group != events.DRUMS:
+            hist[pitch % 12] += end - start
+    if not hist.any():
+        return False
+    major, minor = key_correlations(hist)
+    leans_major = major.max() - minor.max()
+    return bool(leans_major > 0 if key // 12 else leans_major < 0)
 
 
 # Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
@@ -942,6 +969,12 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "calls stuck too (left out by default); keeps frozen-top windows as well",
     )
     p.add_argument(
+        "--skip-off-mode",
+        action="store_true",
+        help="leave out training windows whose notes are heard in the other mode (major or "
+        "minor) than their key label says",
+    )
+    p.add_argument(
         "--keep-frozen-top",
         action="store_true",
         help="train on windows whose top voice the harness calls frozen too (left out by default)",
@@ -1025,6 +1058,7 @@ def run(args: argparse.Namespace) -> int:
         majority_labels=args.majority_labels,
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
+        skip_off_mode=args.skip_off_mode,
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
         section_prob=args.section_prob,

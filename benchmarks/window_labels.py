@@ -1,0 +1,134 @@
+"""Do training windows say what their notes do? Two readings per corpus source.
+
+1. Key changes (`--keys`): in random 512-token stretches of the train split, the share that
+   cross into a labelled stretch in another key than the window's one key condition
+   (`train.window_key`), and the share of tokens under such a stretch.
+2. Mode: windows drawn exactly as `emsync train` draws them with the shipped recipe
+   (`train.WindowSampler`: section windows, arranger share, augmentation, key frame); the
+   share of keyed windows whose trained notes (loss weight > 0) are heard in the other mode
+   than their key says (`train.heard_in_other_mode`, the harness's major-minus-minor
+   measure), and their mean major-minus-minor. `--skip-off-mode` draws as a run with that
+   filter would.
+
+Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
+       [--skip-off-mode]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from emsync_core.music import events  # noqa: E402
+from emsync_core.music.corpus import Corpus  # noqa: E402
+from emsync_core.music.labels import NULL_KEY, key_correlations  # noqa: E402
+from emsync_core.music.model import ModelConfig  # noqa: E402
+from emsync_core.music.train import (  # noqa: E402
+    TrainConfig,
+    WindowSampler,
+    heard_in_other_mode,
+    window_key,
+)
+
+SEQ_LEN = 512
+
+
+def leans_major(tokens: np.ndarray) -> float:
+    """Best major minus best minor key correlation of the pitched notes (nan: none)."""
+    hist = np.zeros(12)
+    for group, pitch, start, end in events.decode_events(tokens).notes:
+        if group != events.DRUMS:
+            hist[pitch % 12] += end - start
+    if not hist.any():
+        return float("nan")
+    major, minor = key_correlations(hist)
+    return float(major.max() - minor.max())
+
+
+def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:
+    by_source = defaultdict(list)
+    for piece in corpus.split("train"):
+        by_source[piece["source"]].append(piece)
+    for source, pieces in sorted(by_source.items()):
+        crossing = keyed = under = total = 0
+        for _ in range(windows):
+            piece = pieces[int(rng.integers(len(pieces)))]
+            lo = int(rng.integers(0, max(1, int(piece["n_tokens"]) - SEQ_LEN)))
+            hi = min(int(piece["n_tokens"]), lo + SEQ_LEN)
+            key, starts = window_key(piece, lo, hi), piece.get("window_tokens")
+            if key == NULL_KEY or starts is None or not len(starts):
+                continue
+            inside = np.clip(np.searchsorted(starts, np.arange(lo, hi), side="right") - 1, 0, None)
+            keys = np.asarray(piece["window_keys"])[inside]
+            other = (keys != NULL_KEY) & (keys != key)
+            keyed += 1
+            crossing += bool(other.any())
+            under += int(other.sum())
+            total += int((keys != NULL_KEY).sum())
+        print(
+            f"{source}: {keyed} windows, crossing into another key {crossing / keyed:.2f}, "
+            f"tokens under another key {under / total:.3f}"
+        )
+
+
+def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool) -> None:
+    cfg = TrainConfig(
+        section_prob=0.8,
+        start_prob=0.2,
+        max_arranger_share=0.7,
+        skip_off_mode=skip_off_mode,
+        model=ModelConfig(key_condition=True, key_frame=True),
+    )
+    sampler = WindowSampler(corpus, "train", cfg, np.random.default_rng(seed))
+    drawn: dict[str, int] = {}
+
+    def remembering(original):  # noqa: ANN001, ANN202 (a sampler's draw method)
+        def draw():  # noqa: ANN202
+            out = original()
+            drawn["index"] = out[0]  # which piece the window comes from
+            return out
+
+        return draw
+
+    sampler._draw = remembering(sampler._draw)
+    sampler._draw_section = remembering(sampler._draw_section)
+    rows = defaultdict(list)  # (source, mode) -> (heard in the other mode, leans major)
+    for _ in range(windows):
+        tokens, _, _, _, key, weights = sampler.window(train=True)
+        if key == NULL_KEY:
+            continue
+        trained = tokens[weights > 0]
+        source = sampler.pieces[drawn["index"]]["source"]
+        mode = "minor" if key // 12 else "major"
+        rows[(source, mode)].append((heard_in_other_mode(trained, key), leans_major(trained)))
+    for (source, mode), values in sorted(rows.items()):
+        off = np.mean([v[0] for v in values])
+        lean = np.nanmean([v[1] for v in values])
+        print(
+            f"{source} {mode}: {len(values)} windows, heard in the other mode {off:.2f}, "
+            f"mean major-minus-minor {lean:+.3f}"
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--windows", type=int, default=1500)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keys", action="store_true", help="also read key changes (600 per source)")
+    p.add_argument("--skip-off-mode", action="store_true")
+    args = p.parse_args()
+    corpus = Corpus(args.corpus)
+    if args.keys:
+        key_changes(corpus, 600, np.random.default_rng(args.seed))
+    modes(corpus, args.windows, args.seed, args.skip_off_mode)
+
+
+if __name__ == "__main__":
+    main()
