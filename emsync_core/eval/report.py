@@ -32,9 +32,11 @@ NOTES = {
     "reference": "held-out music21 pieces (chorales, madrigals)",
     "arranger": "rule-based engine",
     "transformer-plain": "paper sampling (T 1.3, top-p 0.6, repetition penalty); rows of the weights shipped until 2026-12-07 (music21 only)",
-    "transformer-plain@frame-ft5-1500": "the weights shipped since 2026-12-07 (frame-ft5), paper sampling",
+    "transformer-plain@frame-ft5-1500": "the weights shipped 2026-12-07, sessions 10-13 (frame-ft5), paper sampling",
     "transformer-plain-unconstrained@frame-ft5-1500": "frame-ft5, cuts left to the model",
-    "transformer-plain@weights": "the shipped weights (frame-ft5) as decoded since 2026-12-07 session 11 (a new context at a key change), on an Intel Xeon: int8 rounds otherwise than on the EPYC of the frame-ft5 rows",
+    "transformer-plain@weights": "frame-ft5 as decoded since 2026-12-07 session 11 (a new context at a key change), on an Intel Xeon: int8 rounds otherwise than on the EPYC of the frame-ft5 rows",
+    "transformer-plain@offmode-ft1-1500": "the weights shipped since 2026-12-07 session 14 (offmode-ft1: training windows heard in the other mode left out), paper sampling, Intel Xeon",
+    "transformer-plain-unconstrained@offmode-ft1-1500": "offmode-ft1, cuts left to the model",
     "transformer-levers": "old default: guidance 3, key bias 4, pace bias 2 (pace removed since)",
     "transformer-guidance-keybias": "guidance 3, key bias 4",
     "transformer-guidance": "guidance 3 only",
@@ -471,7 +473,11 @@ LOOKED = """What the pictures showed when these rows were made (looked at, 2026-
 - `arranger`: a pad chord per shot (or per two bars in long shots) with a new one on every cut,
   a walking bass in calm scenes and a pulsing one in driving scenes, ostinato and theme above,
   percussion only in aroused scenes; calm stretches are sparse but keep moving.
-- `transformer-plain@frame-ft5-1500` (the weights shipped since 2026-12-07, looked at
+- `transformer-plain@offmode-ft1-1500` (the weights shipped since 2026-12-07 session 14,
+  looked at then): as frame-ft5 below; the 3-minute reels hold a texture per scene with a
+  chord on every cut, drums in the aroused scenes of joy and none in sadness; at arousal +1 a
+  plucked ostinato and drums over moving chords.
+- `transformer-plain@frame-ft5-1500` (the weights shipped 2026-12-07, sessions 10-13, looked at
   2026-12-07): sadness a string pad changing chord at each cut over a slow keys line and a low
   bass; joy strings, plucks and winds over a bass figure; anger a bass in eighths with drums
   and keys stabs; the 3- and 10-minute reels hold a texture per scene and change chord on
