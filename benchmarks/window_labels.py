@@ -25,30 +25,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emsync_core.music import events  # noqa: E402
 from emsync_core.music.corpus import Corpus  # noqa: E402
-from emsync_core.music.labels import NULL_KEY, key_correlations  # noqa: E402
+from emsync_core.music.labels import NULL_KEY  # noqa: E402
 from emsync_core.music.model import ModelConfig  # noqa: E402
 from emsync_core.music.train import (  # noqa: E402
     TrainConfig,
     WindowSampler,
     heard_in_other_mode,
+    leans_major,
     window_key,
 )
 
 SEQ_LEN = 512
-
-
-def leans_major(tokens: np.ndarray) -> float:
-    """Best major minus best minor key correlation of the pitched notes (nan: none)."""
-    hist = np.zeros(12)
-    for group, pitch, start, end in events.decode_events(tokens).notes:
-        if group != events.DRUMS:
-            hist[pitch % 12] += end - start
-    if not hist.any():
-        return float("nan")
-    major, minor = key_correlations(hist)
-    return float(major.max() - minor.max())
 
 
 def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:

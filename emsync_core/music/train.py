@@ -382,22 +382,27 @@ def window_key(piece: dict, lo: int, hi: int) -> int:
     return fallback if key == NULL_KEY else key
 
 
-def heard_in_other_mode(tokens: np.ndarray, key: int) -> bool:
-    """Whether `tokens` are heard in the other mode than `key` says: the harness's mode
-    measure (best major minus best minor Krumhansl correlation of the duration-weighted
-    pitch classes, `eval.measures.major_minus_minor`) has the other sign. False for the null
-    key and for tokens without pitched notes."""
-    if key == NULL_KEY:
-        return False
+def leans_major(tokens: np.ndarray) -> float:
+    """The harness's mode measure on tokens (`eval.measures.major_minus_minor`): best major
+    minus best minor Krumhansl correlation of the pitched notes' duration-weighted pitch
+    classes; > 0 leans major, nan without pitched notes."""
     hist = np.zeros(12)
     for group, pitch, start, end in events.decode_events(tokens).notes:
         if group != events.DRUMS:
             hist[pitch % 12] += end - start
     if not hist.any():
-        return False
+        return math.nan
     major, minor = key_correlations(hist)
-    leans_major = major.max() - minor.max()
-    return bool(leans_major > 0 if key // 12 else leans_major < 0)
+    return float(major.max() - minor.max())
+
+
+def heard_in_other_mode(tokens: np.ndarray, key: int) -> bool:
+    """Whether `tokens` are heard in the other mode than `key` says (`leans_major` has the
+    other sign). False for the null key and for tokens without pitched notes."""
+    if key == NULL_KEY:
+        return False
+    lean = leans_major(tokens)  # nan compares False either way
+    return bool(lean > 0 if key // 12 else lean < 0)
 
 
 # Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
