@@ -35,6 +35,7 @@ from emsync_core.music.train import (  # noqa: E402
     leans_major,
     window_key,
 )
+from emsync_core.music.train import _overlaps as tokens_per_window  # noqa: E402
 
 SEQ_LEN = 512
 
@@ -49,16 +50,15 @@ def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:
             piece = pieces[int(rng.integers(len(pieces)))]
             lo = int(rng.integers(0, max(1, int(piece["n_tokens"]) - SEQ_LEN)))
             hi = min(int(piece["n_tokens"]), lo + SEQ_LEN)
-            key, starts = window_key(piece, lo, hi), piece.get("window_tokens")
-            if key == NULL_KEY or starts is None or not len(starts):
+            key, overlap = window_key(piece, lo, hi), tokens_per_window(piece, lo, hi)
+            if key == NULL_KEY or overlap is None:
                 continue
-            inside = np.clip(np.searchsorted(starts, np.arange(lo, hi), side="right") - 1, 0, None)
-            keys = np.asarray(piece["window_keys"])[inside]
-            other = (keys != NULL_KEY) & (keys != key)
+            keys = np.asarray(piece["window_keys"])
+            other = overlap[(keys != NULL_KEY) & (keys != key)]
             keyed += 1
-            crossing += bool(other.any())
+            crossing += bool(other.sum() > 0)
             under += int(other.sum())
-            total += int((keys != NULL_KEY).sum())
+            total += int(overlap[keys != NULL_KEY].sum())
         print(
             f"{source}: {keyed} windows, crossing into another key {crossing / keyed:.2f}, "
             f"tokens under another key {under / total:.3f}"
