@@ -7,11 +7,12 @@
    (`train.WindowSampler`: section windows, arranger share, augmentation, key frame); the
    share of keyed windows whose trained notes (loss weight > 0) are heard in the other mode
    than their key says (`train.heard_in_other_mode`, the harness's major-minus-minor
-   measure), and their mean major-minus-minor. `--skip-off-mode` draws as a run with that
-   filter would.
+   measure), their mean major-minus-minor, and quartiles of how far they lean toward their
+   own mode. `--skip-off-mode` (and `--off-mode-margin`) draws as a run with that filter
+   would.
 
 Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
-       [--skip-off-mode]
+       [--skip-off-mode [--off-mode-margin M]]
 """
 
 from __future__ import annotations
@@ -65,12 +66,13 @@ def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:
         )
 
 
-def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool) -> None:
+def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: float) -> None:
     cfg = TrainConfig(
         section_prob=0.8,
         start_prob=0.2,
         max_arranger_share=0.7,
         skip_off_mode=skip_off_mode,
+        off_mode_margin=margin,
         model=ModelConfig(key_condition=True, key_frame=True),
     )
     sampler = WindowSampler(corpus, "train", cfg, np.random.default_rng(seed))
@@ -97,10 +99,12 @@ def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool) -> None:
         rows[(source, mode)].append((heard_in_other_mode(trained, key), leans_major(trained)))
     for (source, mode), values in sorted(rows.items()):
         off = np.mean([v[0] for v in values])
-        lean = np.nanmean([v[1] for v in values])
+        lean = np.array([v[1] for v in values])
+        own = np.nanpercentile(-lean if mode == "minor" else lean, [25, 50, 75])
         print(
             f"{source} {mode}: {len(values)} windows, heard in the other mode {off:.2f}, "
-            f"mean major-minus-minor {lean:+.3f}"
+            f"mean major-minus-minor {np.nanmean(lean):+.3f}, toward own mode quartiles "
+            + " ".join(f"{q:+.3f}" for q in own)
         )
 
 
@@ -111,11 +115,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keys", action="store_true", help="also read key changes (600 per source)")
     p.add_argument("--skip-off-mode", action="store_true")
+    p.add_argument("--off-mode-margin", type=float, default=0.0)
     args = p.parse_args()
     corpus = Corpus(args.corpus)
     if args.keys:
         key_changes(corpus, 600, np.random.default_rng(args.seed))
-    modes(corpus, args.windows, args.seed, args.skip_off_mode)
+    modes(corpus, args.windows, args.seed, args.skip_off_mode, args.off_mode_margin)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from emsync_core.music.train import (
     WindowSampler,
     compute_loss,
     heard_in_other_mode,
+    leans_major,
     opening_weights,
     section_starts,
 )
@@ -166,6 +167,18 @@ def test_heard_in_other_mode_reads_the_notes_against_the_key():
     assert not heard_in_other_mode(a_minor, labels.NULL_KEY)
     drums = np.array([events.note_on(events.DRUMS, 38), events.shift_token(50)])
     assert not heard_in_other_mode(drums, major)
+
+
+def test_a_margin_also_leaves_out_notes_that_barely_say_their_mode():
+    c_major, a_minor = np.array(_bars([60, 64, 67], 8)), np.array(_bars([57, 60, 64], 8))
+    major, minor = labels.key_index(0, "major"), labels.key_index(9, "minor")
+    lean = leans_major(c_major)
+    assert lean > 0
+    assert not heard_in_other_mode(c_major, major, margin=lean - 0.01)
+    assert heard_in_other_mode(c_major, major, margin=lean + 0.01)
+    lean = -leans_major(a_minor)  # toward minor
+    assert not heard_in_other_mode(a_minor, minor, margin=lean - 0.01)
+    assert heard_in_other_mode(a_minor, minor, margin=lean + 0.01)
 
 
 def test_windows_heard_in_the_other_mode_are_not_trained_on():

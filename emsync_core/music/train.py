@@ -144,6 +144,9 @@ class TrainConfig:
     # their key says (`heard_in_other_mode`): a quarter of the arranger's windows and a sixth
     # of music21's, which taught the model to drift there (docs/training.md, session 14).
     skip_off_mode: bool = False
+    # ... and with a margin, also those that lean toward their own mode by less than this
+    # (the harness's major-minus-minor): windows whose notes barely say their mode.
+    off_mode_margin: float = 0.0
     # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
     # weight decay: their gradient is small, because the context soon tells the key too.
     cond_lr_mult: float = 1.0
@@ -252,7 +255,9 @@ class WindowSampler:
             if cfg.skip_stuck and self.touches_stuck(index, start, end):
                 continue
             piece = self.pieces[index]
-            if off_mode and heard_in_other_mode(tokens[focus:end], window_key(piece, focus, end)):
+            if off_mode and heard_in_other_mode(
+                tokens[focus:end], window_key(piece, focus, end), cfg.off_mode_margin
+            ):
                 continue
             break
         piece = self.pieces[index]
@@ -396,13 +401,14 @@ def leans_major(tokens: np.ndarray) -> float:
     return float(major.max() - minor.max())
 
 
-def heard_in_other_mode(tokens: np.ndarray, key: int) -> bool:
+def heard_in_other_mode(tokens: np.ndarray, key: int, margin: float = 0.0) -> bool:
     """Whether `tokens` are heard in the other mode than `key` says (`leans_major` has the
-    other sign). False for the null key and for tokens without pitched notes."""
+    other sign), or lean toward the key's own mode by less than `margin`. False for the null
+    key and for tokens without pitched notes."""
     if key == NULL_KEY:
         return False
     lean = leans_major(tokens)  # nan compares False either way
-    return bool(lean > 0 if key // 12 else lean < 0)
+    return bool((-lean if key // 12 else lean) < margin)
 
 
 # Sources whose labels come from how the music was made (`sidecar.py`), not from its notes.
@@ -980,6 +986,13 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "minor) than their key label says",
     )
     p.add_argument(
+        "--off-mode-margin",
+        type=float,
+        default=0.0,
+        help="with --skip-off-mode: also leave out windows that lean toward their own mode by "
+        "less than this major-minus-minor (default 0)",
+    )
+    p.add_argument(
         "--keep-frozen-top",
         action="store_true",
         help="train on windows whose top voice the harness calls frozen too (left out by default)",
@@ -1064,6 +1077,7 @@ def run(args: argparse.Namespace) -> int:
         skip_stuck=not args.keep_stuck,
         skip_frozen_top=not args.keep_frozen_top,
         skip_off_mode=args.skip_off_mode,
+        off_mode_margin=args.off_mode_margin,
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
         section_prob=args.section_prob,
