@@ -35,8 +35,10 @@ NOTES = {
     "transformer-plain@frame-ft5-1500": "the weights shipped 2026-12-07, sessions 10-13 (frame-ft5), paper sampling",
     "transformer-plain-unconstrained@frame-ft5-1500": "frame-ft5, cuts left to the model",
     "transformer-plain@weights": "frame-ft5 as decoded since 2026-12-07 session 11 (a new context at a key change), on an Intel Xeon: int8 rounds otherwise than on the EPYC of the frame-ft5 rows",
-    "transformer-plain@offmode-ft1-1500": "the weights shipped since 2026-12-07 session 14 (offmode-ft1: training windows heard in the other mode left out), paper sampling, Intel Xeon",
+    "transformer-plain@offmode-ft1-1500": "the weights shipped 2026-12-07, session 14 (offmode-ft1: training windows heard in the other mode left out), paper sampling, Intel Xeon",
     "transformer-plain-unconstrained@offmode-ft1-1500": "offmode-ft1, cuts left to the model",
+    "transformer-plain@margin-ft1-1500": "the weights shipped since 2026-12-07 session 15 (margin-ft1: also windows leaning toward their own mode by less than 0.1 left out), paper sampling, Intel Xeon",
+    "transformer-plain-unconstrained@margin-ft1-1500": "margin-ft1, cuts left to the model",
     "transformer-levers": "old default: guidance 3, key bias 4, pace bias 2 (pace removed since)",
     "transformer-guidance-keybias": "guidance 3, key bias 4",
     "transformer-guidance": "guidance 3 only",
@@ -473,7 +475,11 @@ LOOKED = """What the pictures showed when these rows were made (looked at, 2026-
 - `arranger`: a pad chord per shot (or per two bars in long shots) with a new one on every cut,
   a walking bass in calm scenes and a pulsing one in driving scenes, ostinato and theme above,
   percussion only in aroused scenes; calm stretches are sparse but keep moving.
-- `transformer-plain@offmode-ft1-1500` (the weights shipped since 2026-12-07 session 14,
+- `transformer-plain@margin-ft1-1500` (the weights shipped since 2026-12-07 session 15,
+  looked at then): as offmode-ft1 below; the 3-minute joy reel has plucks, strings and drums,
+  the sadness reel strings, keys and bass without drums, a chord on every cut; at valence +1
+  the least major sweep score (-0.34) goes I V and then stays on iii (minor, then major).
+- `transformer-plain@offmode-ft1-1500` (the weights shipped 2026-12-07, session 14,
   looked at then): as frame-ft5 below; the 3-minute reels hold a texture per scene with a
   chord on every cut, drums in the aroused scenes of joy and none in sadness; at arousal +1 a
   plucked ostinato and drums over moving chords.
