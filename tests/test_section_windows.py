@@ -159,9 +159,14 @@ def test_framed_section_windows_have_their_tonic_on_c(augment):
         assert first % 12 == 0  # each section opens on its tonic, now C
 
 
-def test_heard_in_other_mode_reads_the_notes_against_the_key():
+def _c_major_and_a_minor() -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Eight bars of a C major triad, eight of an A minor one, and their two keys."""
     c_major, a_minor = np.array(_bars([60, 64, 67], 8)), np.array(_bars([57, 60, 64], 8))
-    major, minor = labels.key_index(0, "major"), labels.key_index(9, "minor")
+    return c_major, a_minor, labels.key_index(0, "major"), labels.key_index(9, "minor")
+
+
+def test_heard_in_other_mode_reads_the_notes_against_the_key():
+    c_major, a_minor, major, minor = _c_major_and_a_minor()
     assert not heard_in_other_mode(c_major, major) and heard_in_other_mode(c_major, minor)
     assert heard_in_other_mode(a_minor, major) and not heard_in_other_mode(a_minor, minor)
     assert not heard_in_other_mode(a_minor, labels.NULL_KEY)
@@ -170,8 +175,7 @@ def test_heard_in_other_mode_reads_the_notes_against_the_key():
 
 
 def test_a_margin_also_leaves_out_notes_that_barely_say_their_mode():
-    c_major, a_minor = np.array(_bars([60, 64, 67], 8)), np.array(_bars([57, 60, 64], 8))
-    major, minor = labels.key_index(0, "major"), labels.key_index(9, "minor")
+    c_major, a_minor, major, minor = _c_major_and_a_minor()
     lean = leans_major(c_major)
     assert lean > 0
     assert not heard_in_other_mode(c_major, major, margin=lean - 0.01)

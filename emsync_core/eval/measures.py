@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pretty_midi
 
+from ..music import labels
 from ..music.labels import key_correlations
 
 ONSET_TOLERANCE_S = 0.01
@@ -274,11 +275,7 @@ def pitch_classes(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> np.
 def major_minus_minor(midi: pretty_midi.PrettyMIDI, span: Span | None = None) -> float:
     """Best major minus best minor Krumhansl key correlation of the duration-weighted pitch
     classes (within `span`, if given): > 0 leans major, < 0 minor."""
-    hist = pitch_classes(midi, span)
-    if not hist.any():
-        return math.nan
-    major, minor = key_correlations(hist)
-    return float(major.max() - minor.max())
+    return labels.major_minus_minor(pitch_classes(midi, span))
 
 
 def key_rank(

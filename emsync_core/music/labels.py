@@ -22,6 +22,7 @@ emsync_core/weights/MODEL_CARD.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -95,6 +96,15 @@ def key_correlations(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     major = np.array([np.corrcoef(hist, np.roll(MAJOR_PROFILE, k))[0, 1] for k in range(12)])
     minor = np.array([np.corrcoef(hist, np.roll(MINOR_PROFILE, k))[0, 1] for k in range(12)])
     return major, minor
+
+
+def major_minus_minor(hist: np.ndarray) -> float:
+    """Best major minus best minor `key_correlations` of a pitch-class histogram: > 0 leans
+    major, < 0 minor, nan for an empty one (the harness's mode measure)."""
+    if not hist.any():
+        return math.nan
+    major, minor = key_correlations(hist)
+    return float(major.max() - minor.max())
 
 
 def key_name(major: np.ndarray, minor: np.ndarray) -> str:

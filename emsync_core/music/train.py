@@ -87,7 +87,7 @@ from . import events, restrikes
 from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
 from .key_frame import frame_shift, framed_key
-from .labels import NULL_KEY, key_correlations, transpose_key
+from .labels import NULL_KEY, major_minus_minor, transpose_key
 from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
 from .subset import export_subset, open_corpus
 
@@ -395,10 +395,7 @@ def leans_major(tokens: np.ndarray) -> float:
     for group, pitch, start, end in events.decode_events(tokens).notes:
         if group != events.DRUMS:
             hist[pitch % 12] += end - start
-    if not hist.any():
-        return math.nan
-    major, minor = key_correlations(hist)
-    return float(major.max() - minor.max())
+    return major_minus_minor(hist)
 
 
 def heard_in_other_mode(tokens: np.ndarray, key: int, margin: float = 0.0) -> bool:
