@@ -165,3 +165,33 @@ def test_torchrun_two_processes_train_and_resume(corpus_dir, tmp_path):
     history = json.loads((tmp_path / "ddp" / "log.json").read_text())
     assert [h["step"] for h in history if "loss" in h] == [1, 2, 3, 4, 5, 6]
     assert EmsyncTransformer.load(tmp_path / "ddp").config.d_model == 32
+
+
+def test_stretch_positions_spreads_the_trained_rows_over_a_longer_window():
+    from emsync_core.music.model import N_COND, stretch_positions
+
+    table = torch.randn(40, 4)
+    table[N_COND : N_COND + 10] = torch.arange(10.0).unsqueeze(1)  # a ramp 0..9
+    out = stretch_positions(table, trained=10, wanted=19)
+    assert torch.equal(out[:N_COND], table[:N_COND])  # the condition positions stay
+    assert torch.allclose(out[N_COND : N_COND + 19, 0], torch.arange(19.0) / 2)
+    assert torch.equal(out[N_COND + 19 :], table[N_COND + 19 :])
+
+
+def test_init_with_a_longer_window_stretches_the_learned_positions(corpus_dir, tmp_path):
+    p = argparse.ArgumentParser()
+    train.configure_parser(p)
+    tiny = ["--layers", "1", "--heads", "2", "--d-model", "16", "--seq-len", "16"]
+    opts = ["--batch-size", "2", "--eval-every", "2", "--ckpt-every", "2", "--warmup", "1"]
+    first = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "a"), "--threads", "1"]
+    assert train.run(p.parse_args([*first, *tiny, *opts, "--steps", "1"])) == 0
+    base = EmsyncTransformer.load(tmp_path / "a")
+    second = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "b"), "--threads", "1"]
+    args = p.parse_args([*second, *opts, "--seq-len", "30", "--steps", "0"])
+    args.init = tmp_path / "a"
+    assert train.run(args) == 0
+    longer = EmsyncTransformer.load(tmp_path / "b")
+    assert (base.context, longer.context) == (15, 29)
+    # Event position 2k of the new window is old position k (the condition rows stay).
+    assert torch.allclose(longer.pos_emb[2:31:2], base.pos_emb[2:17], atol=1e-6)
+    assert torch.equal(longer.pos_emb[:2], base.pos_emb[:2])

@@ -532,6 +532,24 @@ class EmsyncTransformer(nn.Module):
         return model.to(device).eval()
 
 
+def stretch_positions(table: torch.Tensor, trained: int, wanted: int) -> torch.Tensor:
+    """A learned position table whose first `trained` event positions (after the condition
+    positions) are spread over `wanted` by linear interpolation, the rows past them kept.
+
+    Position interpolation (Chen et al. 2023, for rotary positions; ViT does the same to its
+    learned table): the rows past a training window are random (validation cross-entropy
+    4.5 nats/token on positions 512-1,023 of 1,024-token windows for 512-token weights, where
+    the stretched table gives 1.0 before any training; `benchmarks/results/context.md`).
+    """
+    out = table.clone()
+    where = torch.linspace(0, trained - 1, wanted, dtype=torch.float64)
+    lo = where.floor().long().clamp(max=trained - 2)
+    frac = (where - lo).to(table.dtype).unsqueeze(1)
+    rows = table[N_COND : N_COND + trained]
+    out[N_COND : N_COND + wanted] = rows[lo] * (1 - frac) + rows[lo + 1] * frac
+    return out
+
+
 def for_decoding(model: EmsyncTransformer) -> EmsyncTransformer:
     """The model CPU decoding runs: its int8 copy (`int8_for_cpu`), made once per loaded
     model and kept on it (outside its modules, so it is never saved or trained)."""

@@ -88,7 +88,13 @@ from .chords import boundary_offsets
 from .corpus import mix_weights, random_augment
 from .key_frame import frame_shift, framed_key
 from .labels import NULL_KEY, major_minus_minor, transpose_key
-from .model import EmsyncTransformer, ModelConfig, load_safetensors, save_safetensors
+from .model import (
+    EmsyncTransformer,
+    ModelConfig,
+    load_safetensors,
+    save_safetensors,
+    stretch_positions,
+)
 from .subset import export_subset, open_corpus
 
 
@@ -792,7 +798,13 @@ def _train(
         # is how a run continues when only the shipped weights survived.
         # A key condition added to weights trained without one starts silent (zeros, see
         # model.py); nothing else may be missing.
-        source = EmsyncTransformer.load(cfg.init).state_dict()
+        loaded = EmsyncTransformer.load(cfg.init)
+        source = loaded.state_dict()
+        wanted = min(cfg.seq_len - 1, cfg.model.max_tokens)
+        if "pos_emb" in source and loaded.context < wanted:
+            # Learned positions past the old window are random: spread the trained ones out.
+            source["pos_emb"] = stretch_positions(source["pos_emb"], loaded.context, wanted)
+            print(f"positions 0-{loaded.context - 1} of {cfg.init} stretched over 0-{wanted - 1}")
         try:
             missing, unexpected = model.load_state_dict(source, strict=False)
         except RuntimeError as exc:  # shapes differ
