@@ -8,12 +8,11 @@
    share of keyed windows whose trained notes (loss weight > 0) are heard in the other mode
    than their key says (`train.heard_in_other_mode`, the harness's major-minus-minor
    measure), their mean major-minus-minor, and quartiles of how far they lean toward their
-   own mode, the share of the window's tokens that carry loss, and the mean valence label.
-   `--skip-off-mode` (and `--off-mode-margin`, `--one-scene`) draws as a run with those
-   options would.
+   own mode. `--skip-off-mode` (and `--off-mode-margin`) draws as a run with that filter
+   would.
 
 Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
-       [--skip-off-mode [--off-mode-margin M]] [--one-scene]
+       [--skip-off-mode [--off-mode-margin M]]
 """
 
 from __future__ import annotations
@@ -67,16 +66,13 @@ def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:
         )
 
 
-def modes(
-    corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: float, one_scene: bool
-) -> None:
+def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: float) -> None:
     cfg = TrainConfig(
         section_prob=0.8,
         start_prob=0.2,
         max_arranger_share=0.7,
         skip_off_mode=skip_off_mode,
         off_mode_margin=margin,
-        one_scene=one_scene,
         model=ModelConfig(key_condition=True, key_frame=True),
     )
     sampler = WindowSampler(corpus, "train", cfg, np.random.default_rng(seed))
@@ -92,23 +88,15 @@ def modes(
 
     sampler._draw = remembering(sampler._draw)
     sampler._draw_section = remembering(sampler._draw_section)
-    # (source, mode) -> (heard in the other mode, leans major, trained share, valence)
-    rows = defaultdict(list)
+    rows = defaultdict(list)  # (source, mode) -> (heard in the other mode, leans major)
     for _ in range(windows):
-        tokens, _, valence, _, key, weights = sampler.window(train=True)
+        tokens, _, _, _, key, weights = sampler.window(train=True)
         if key == NULL_KEY:
             continue
         trained = tokens[weights > 0]
         source = sampler.pieces[drawn["index"]]["source"]
         mode = "minor" if key // 12 else "major"
-        rows[(source, mode)].append(
-            (
-                heard_in_other_mode(trained, key),
-                leans_major(trained),
-                len(trained) / len(tokens),
-                valence,
-            )
-        )
+        rows[(source, mode)].append((heard_in_other_mode(trained, key), leans_major(trained)))
     for (source, mode), values in sorted(rows.items()):
         off = np.mean([v[0] for v in values])
         lean = np.array([v[1] for v in values])
@@ -117,8 +105,6 @@ def modes(
             f"{source} {mode}: {len(values)} windows, heard in the other mode {off:.2f}, "
             f"mean major-minus-minor {np.nanmean(lean):+.3f}, toward own mode quartiles "
             + " ".join(f"{q:+.3f}" for q in own)
-            + f", trained share {np.mean([v[2] for v in values]):.2f}"
-            + f", mean valence {np.mean([v[3] for v in values]):+.2f}"
         )
 
 
@@ -130,12 +116,11 @@ def main() -> None:
     p.add_argument("--keys", action="store_true", help="also read key changes (600 per source)")
     p.add_argument("--skip-off-mode", action="store_true")
     p.add_argument("--off-mode-margin", type=float, default=0.0)
-    p.add_argument("--one-scene", action="store_true")
     args = p.parse_args()
     corpus = Corpus(args.corpus)
     if args.keys:
         key_changes(corpus, 600, np.random.default_rng(args.seed))
-    modes(corpus, args.windows, args.seed, args.skip_off_mode, args.off_mode_margin, args.one_scene)
+    modes(corpus, args.windows, args.seed, args.skip_off_mode, args.off_mode_margin)
 
 
 if __name__ == "__main__":
