@@ -202,34 +202,3 @@ def test_windows_heard_in_the_other_mode_are_not_trained_on():
     skipping = _cfg(section_prob=0.0, augment=False, skip_off_mode=True)
     assert off_mode_windows(skipping, train=True) == 0
     assert off_mode_windows(skipping, train=False) > 5
-
-
-@pytest.mark.parametrize("source", ["arranger", "music21"])
-@pytest.mark.parametrize("augment", [False, True])
-def test_one_scene_trains_only_the_music_its_conditions_describe(source, augment):
-    """A window reaching from the C major section into the A minor one: with `one_scene`
-    its loss stays on the section its labels and key describe (the scene it starts in, for
-    labels from construction; the labelled key, for detected ones), so the model is never
-    taught to leave the key it is conditioned on. Validation windows are kept whole."""
-    fake = _Corpus(source)
-
-    def windows(cfg: TrainConfig, train: bool) -> list[tuple]:
-        sampler = WindowSampler(fake, "train", cfg, np.random.default_rng(3))
-        return [sampler.window(train=train) for _ in range(40)]
-
-    def off_key_notes(window: tuple) -> int:
-        tokens, _, valence, _, key, weights = window
-        chord = {0, 4, 7} if key // 12 == 0 else {0, 3, 7}
-        trained = tokens[weights > 0]
-        ons = trained[(trained >= events.NOTE_ON_BASE) & (trained < events.NOTE_OFF_BASE)]
-        pcs = (ons - events.NOTE_ON_BASE) % events.N_PITCHES + events.PITCH_MIN
-        return int(sum((int(p) - key) % 12 not in chord for p in pcs))
-
-    cfg = _cfg(section_prob=0.0, augment=augment, one_scene=True)
-    drawn = windows(cfg, train=True)
-    assert sum(off_key_notes(w) for w in drawn) == 0
-    if source == "arranger":  # labels of the scene the loss is on, not a mean of two
-        assert {round(w[2], 2) for w in drawn} == {0.8, -0.7}
-    mixed = windows(_cfg(section_prob=0.0, augment=augment), train=True)
-    assert sum(off_key_notes(w) for w in mixed) > 0
-    assert sum(off_key_notes(w) for w in windows(cfg, train=False)) > 0

@@ -153,12 +153,6 @@ class TrainConfig:
     # ... and with a margin, also those that lean toward their own mode by less than this
     # (the harness's major-minus-minor): windows whose notes barely say their mode.
     off_mode_margin: float = 0.0
-    # ... and (off by default) the loss stays on the music the window's conditions describe:
-    # up to the next scene for sources labelled from construction (the decoder starts each
-    # scene under its own mood), and off labelled stretches in another key than the window's
-    # (the decoder never hears a key change under one key condition; docs/training.md,
-    # session 16).
-    one_scene: bool = False
     # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
     # weight decay: their gradient is small, because the context soon tells the key too.
     cond_lr_mult: float = 1.0
@@ -237,14 +231,6 @@ class WindowSampler:
             return bool(flags.any())
         return bool(flags[overlap > 0].any())
 
-    def scene_end(self, index: int, focus: int, end: int) -> int:
-        """Where the scene holding token `focus` of piece `index` ends, at most `end`: the
-        next section start (`section_starts`; pieces with detected labels have none)."""
-        if index not in self._sections:
-            self._sections[index] = section_starts(self.pieces[index])
-        later = self._sections[index][self._sections[index] > focus]
-        return int(min(end, later[0])) if later.size else end
-
     def _draw_section(self) -> tuple[int, np.ndarray, int, list[int], int]:
         """(piece index, its tokens, window start, prefix, section start) of a window that
         holds a piece's or section's start, up to half a window after the window's start."""
@@ -265,7 +251,6 @@ class WindowSampler:
         # Drawn only with section windows on, so older runs resume bit for bit.
         sectioned = cfg.section_prob > 0 and train and rng.random() < cfg.section_prob
         off_mode = cfg.skip_off_mode and train  # validation keeps its windows
-        one_scene = cfg.one_scene and train
         for _ in range(self.MAX_REDRAWS if cfg.skip_stuck or off_mode else 1):
             if sectioned:
                 index, tokens, start, prefix, focus = self._draw_section()
@@ -273,21 +258,19 @@ class WindowSampler:
                 index, tokens, start, prefix = self._draw()
                 focus = start
             end = start + cfg.seq_len - len(prefix)
-            stop = self.scene_end(index, focus, end) if one_scene else end
             if cfg.skip_stuck and self.touches_stuck(index, start, end):
                 continue
             piece = self.pieces[index]
             if off_mode and heard_in_other_mode(
-                tokens[focus:stop], window_key(piece, focus, stop), cfg.off_mode_margin
+                tokens[focus:end], window_key(piece, focus, end), cfg.off_mode_margin
             ):
                 continue
             break
         piece = self.pieces[index]
         # Labelled as the section the window's loss is on (all of it, unless sectioned).
-        valence, arousal = window_labels(piece, focus, stop, cfg.majority_labels)
-        key = window_key(piece, focus, stop)
+        valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
+        key = window_key(piece, focus, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
-        quiet = quiet_spans(piece, chunk, start, stop, key) if one_scene else []
         # The opening (a piece's or section's start) is followed in time: augmenting and
         # capping notes change the token count, not where the music is.
         opening = None
@@ -297,7 +280,6 @@ class WindowSampler:
             chunk, shift, stretch = random_augment(chunk, rng)
             chunk, key = chunk.astype(np.int64), transpose_key(key, shift)
             opening = None if opening is None else int(round(opening * stretch))
-            quiet = [(_stretched(a, stretch), _stretched(b, stretch)) for a, b in quiet]
         if cfg.model.key_frame and key != NULL_KEY:  # the tonic moved to C (key_frame.py)
             chunk = events.augment(chunk, frame_shift(key % 12)).astype(np.int64)
             key = framed_key(key)
@@ -308,9 +290,7 @@ class WindowSampler:
         full = np.concatenate([np.asarray(prefix, dtype=np.int64), chunk])[: 3 * cfg.seq_len]
         offsets = boundary_offsets(full)
         window, offs = full[: cfg.seq_len], offsets[: cfg.seq_len]
-        weights = opening_weights(window, opening, cfg)
-        weights[quiet_mask(window, quiet)] = 0.0
-        return window, offs, valence, arousal, key, weights
+        return window, offs, valence, arousal, key, opening_weights(window, opening, cfg)
 
     def batch(self, batch_size: int, train: bool) -> dict[str, torch.Tensor]:
         cfg, rng = self.cfg, self.rng
@@ -368,51 +348,6 @@ def opening_weights(window: np.ndarray, opening: int | None, cfg: TrainConfig) -
     first = (times >= opening) & (times < opening + cfg.start_span_s / events.STEP_S)
     weights[first] = cfg.start_weight
     return weights
-
-
-def quiet_spans(
-    piece: dict, chunk: np.ndarray, start: int, stop: int, key: int
-) -> list[tuple[float, float]]:
-    """Time spans (8 ms steps from the chunk's start, which holds the piece's tokens from
-    `start`) that carry no loss under `one_scene`: everything from token `stop` on, and the
-    labelled windows before it in another known key than `key`."""
-    times = events.token_times(chunk)
-
-    def before(token: int) -> float:  # the time reached just before token index `token`
-        i = token - start
-        return float(times[i - 1]) if 0 < i <= len(times) else (0.0 if i <= 0 else math.inf)
-
-    spans = [(before(stop), math.inf)]
-    starts = piece.get("window_tokens")
-    keys = piece.get("window_keys")
-    if key == NULL_KEY or starts is None or len(starts) == 0 or not keys:
-        return spans
-    ends = np.r_[np.asarray(starts)[1:], np.iinfo(np.int64).max]
-    for lo, hi, k in zip(starts, ends, keys, strict=True):
-        lo, hi = max(int(lo), start), min(int(hi), stop)
-        if lo < hi and k not in (NULL_KEY, key):
-            spans.append((before(lo), before(hi)))
-    return spans
-
-
-def quiet_mask(window: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    """Tokens of `window` inside the time spans [a, b): past a, or at a but not the time
-    shift that lands there (which ends the music before it), and likewise not past b."""
-    window = np.asarray(window)
-    times = events.token_times(window)
-    shift = (window >= events.SHIFT_BASE) & (window < events.NOTE_ON_BASE)
-    mask = np.zeros(len(window), dtype=bool)
-    for a, b in spans:
-        mask |= _from(times, shift, a) & ~_from(times, shift, b)
-    return mask
-
-
-def _stretched(t: float, stretch: float) -> float:
-    return t if math.isinf(t) else float(round(t * stretch))
-
-
-def _from(times: np.ndarray, shift: np.ndarray, t: float) -> np.ndarray:
-    return (times > t) | ((times == t) & ~shift)
 
 
 def _overlaps(piece: dict, lo: int, hi: int) -> np.ndarray | None:
@@ -1067,12 +1002,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "less than this major-minus-minor (default 0)",
     )
     p.add_argument(
-        "--one-scene",
-        action="store_true",
-        help="train only on the music a window's conditions describe: up to the next scene "
-        "(sources labelled from construction) and not where the labels say another key",
-    )
-    p.add_argument(
         "--keep-frozen-top",
         action="store_true",
         help="train on windows whose top voice the harness calls frozen too (left out by default)",
@@ -1158,7 +1087,6 @@ def run(args: argparse.Namespace) -> int:
         skip_frozen_top=not args.keep_frozen_top,
         skip_off_mode=args.skip_off_mode,
         off_mode_margin=args.off_mode_margin,
-        one_scene=args.one_scene,
         cond_lr_mult=args.cond_lr_mult,
         start_prob=args.start_prob,
         section_prob=args.section_prob,
