@@ -104,20 +104,29 @@ def test_resume_without_steps_keeps_the_runs_own_length(corpus_dir, tmp_path):
     assert state["step"] == 2 and state["train_config"]["steps"] == 2
 
 
-def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
+def _tiny_run(corpus_dir, out, *extra: str, init=None) -> int:
+    """`emsync train` on the tiny corpus: a one-layer model unless `init` gives the size."""
     p = argparse.ArgumentParser()
     train.configure_parser(p)
-    tiny = ["--layers", "1", "--heads", "2", "--d-model", "16", "--seq-len", "32"]
+    size = [] if init else ["--layers", "1", "--heads", "2", "--d-model", "16"]
     opts = ["--batch-size", "2", "--eval-every", "2", "--ckpt-every", "2", "--warmup", "1"]
-    first = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "a"), "--threads", "1"]
-    assert train.run(p.parse_args([*first, *tiny, *opts, "--steps", "2"])) == 0
-    base = EmsyncTransformer.load(tmp_path / "a")
+    common = ["--corpus", str(corpus_dir), "--out", str(out), "--threads", "1"]
+    args = p.parse_args([*common, *size, *opts, *extra])
+    args.init = init
+    return train.run(args)
+
+
+def _run_then_init(corpus_dir, tmp_path, seq_len: int, new_seq_len: int):
+    """(saved weights, step 0 of a new run from them with windows of `new_seq_len`)."""
+    assert _tiny_run(corpus_dir, tmp_path / "a", "--seq-len", str(seq_len), "--steps", "1") == 0
+    args = ["--seq-len", str(new_seq_len), "--steps", "0"]
+    assert _tiny_run(corpus_dir, tmp_path / "b", *args, init=tmp_path / "a") == 0
+    return EmsyncTransformer.load(tmp_path / "a"), EmsyncTransformer.load(tmp_path / "b")
+
+
+def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
     # The size comes from the weights, whatever the defaults say; step 0 is those weights.
-    second = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "b"), "--threads", "1"]
-    args = p.parse_args([*second, *opts, "--seq-len", "32", "--steps", "0"])
-    args.init = tmp_path / "a"
-    assert train.run(args) == 0
-    started = EmsyncTransformer.load(tmp_path / "b")
+    base, started = _run_then_init(corpus_dir, tmp_path, 32, 32)
     assert started.config == base.config
     for (name, a), (_, b) in zip(
         base.state_dict().items(), started.state_dict().items(), strict=True
@@ -126,7 +135,7 @@ def test_init_starts_a_new_run_from_saved_weights(corpus_dir, tmp_path):
     info = json.loads((tmp_path / "b" / "model.json").read_text())
     assert info["train_config"]["init"] == str(tmp_path / "a")
     with pytest.raises(Exception, match="model.json"):
-        train.run(p.parse_args([*second, "--init", str(tmp_path), "--out", str(tmp_path / "c")]))
+        _tiny_run(corpus_dir, tmp_path / "c", init=tmp_path)
 
 
 def test_condition_embeddings_get_their_own_learning_rate():
@@ -179,18 +188,7 @@ def test_stretch_positions_spreads_the_trained_rows_over_a_longer_window():
 
 
 def test_init_with_a_longer_window_stretches_the_learned_positions(corpus_dir, tmp_path):
-    p = argparse.ArgumentParser()
-    train.configure_parser(p)
-    tiny = ["--layers", "1", "--heads", "2", "--d-model", "16", "--seq-len", "16"]
-    opts = ["--batch-size", "2", "--eval-every", "2", "--ckpt-every", "2", "--warmup", "1"]
-    first = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "a"), "--threads", "1"]
-    assert train.run(p.parse_args([*first, *tiny, *opts, "--steps", "1"])) == 0
-    base = EmsyncTransformer.load(tmp_path / "a")
-    second = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "b"), "--threads", "1"]
-    args = p.parse_args([*second, *opts, "--seq-len", "30", "--steps", "0"])
-    args.init = tmp_path / "a"
-    assert train.run(args) == 0
-    longer = EmsyncTransformer.load(tmp_path / "b")
+    base, longer = _run_then_init(corpus_dir, tmp_path, 16, 30)
     assert (base.context, longer.context) == (15, 29)
     # Event position 2k of the new window is old position k (the condition rows stay).
     assert torch.allclose(longer.pos_emb[2:31:2], base.pos_emb[2:17], atol=1e-6)
