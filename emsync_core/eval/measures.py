@@ -19,7 +19,6 @@ import numpy as np
 import pretty_midi
 
 from ..music import labels
-from ..music.labels import key_correlations
 
 ONSET_TOLERANCE_S = 0.01
 GRID_S = 0.05  # sampling step of the pitch-class and voice measures
@@ -288,7 +287,7 @@ def key_rank(
     hist = pitch_classes(midi, span)
     if not hist.any():
         return 24
-    major, minor_ = key_correlations(hist)
+    major, minor_ = labels.key_correlations(hist)
     scores = np.r_[major, minor_]
     return int((scores > scores[tonic % 12 + 12 * int(minor)]).sum())
 

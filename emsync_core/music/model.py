@@ -97,6 +97,12 @@ class ModelConfig:
         """Event tokens that fit beside the condition positions."""
         return self.block_size - N_COND
 
+    def context_for(self, seq_len: int) -> int:
+        """Event tokens a model trained on `seq_len`-token windows attends to: a window trains
+        inputs of seq_len - 1 tokens (the last is only a target); the position rows past
+        them stay random."""
+        return min(int(seq_len) - 1, self.max_tokens)
+
     @classmethod
     def from_dict(cls, data: Mapping) -> ModelConfig:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
@@ -526,9 +532,7 @@ class EmsyncTransformer(nn.Module):
         model.sampling = Sampling(**info.get("sampling", {}))
         seq_len = info.get("train_config", {}).get("seq_len")
         if seq_len:
-            # A window of seq_len tokens trains inputs of seq_len - 1 tokens (the last is
-            # only a target).
-            model.context = min(int(seq_len) - 1, model.config.max_tokens)
+            model.context = model.config.context_for(seq_len)
         return model.to(device).eval()
 
 

@@ -735,7 +735,7 @@ def _train(
         # model.py); nothing else may be missing.
         loaded = EmsyncTransformer.load(cfg.init)
         source = loaded.state_dict()
-        wanted = min(cfg.seq_len - 1, cfg.model.max_tokens)
+        wanted = cfg.model.context_for(cfg.seq_len)
         if "pos_emb" in source and loaded.context < wanted:
             # Learned positions past the old window are random: spread the trained ones out.
             source["pos_emb"] = stretch_positions(source["pos_emb"], loaded.context, wanted)
