@@ -187,6 +187,28 @@ def test_stretch_positions_spreads_the_trained_rows_over_a_longer_window():
     assert torch.equal(out[N_COND + 19 :], table[N_COND + 19 :])
 
 
+def test_init_with_rotary_positions_converts_learned_weights(corpus_dir, tmp_path):
+    assert _tiny_run(corpus_dir, tmp_path / "a", "--seq-len", "16", "--steps", "1") == 0
+    extra = ["--seq-len", "30", "--steps", "0", "--positions", "rotary", "--note-cap"]
+    assert _tiny_run(corpus_dir, tmp_path / "b", *extra, init=tmp_path / "a") == 0
+    base, rot = EmsyncTransformer.load(tmp_path / "a"), EmsyncTransformer.load(tmp_path / "b")
+    assert rot.config.positions == "rotary" and rot.config.note_off_at_cap
+    assert rot.context == 29 and not hasattr(rot, "pos_emb")
+    converted = rot.state_dict()
+    for name, tensor in base.state_dict().items():
+        if not name.startswith(("pos_emb", "boundary_emb")):
+            assert torch.equal(converted[name], tensor), name
+    # The boundary MLP keeps the old one in its first half; the second half is what every
+    # trained position row had in common (their mean), whatever the offset.
+    signal = torch.tensor([0.0, 2.5, 8.0, float("nan")])
+    half = base.config.d_model // 2
+    with torch.no_grad():
+        out = rot.boundary_emb(signal)
+        assert torch.allclose(out[:, :half], base.boundary_emb(signal), atol=1e-6)
+        mean = base.pos_emb[2 : 2 + base.context].mean(0)
+        assert torch.allclose(out[:, half:], mean.expand(4, -1), atol=1e-6)
+
+
 def test_init_with_a_longer_window_stretches_the_learned_positions(corpus_dir, tmp_path):
     base, longer = _run_then_init(corpus_dir, tmp_path, 16, 30)
     assert (base.context, longer.context) == (15, 29)

@@ -554,6 +554,32 @@ def stretch_positions(table: torch.Tensor, trained: int, wanted: int) -> torch.T
     return out
 
 
+def rotary_from_learned(state: Mapping[str, torch.Tensor], trained: int) -> dict[str, torch.Tensor]:
+    """The state of a learned-position model rewritten for the rotary layout, so a rotary
+    run can start from it instead of from scratch.
+
+    A learned model adds [position row (d/2) | boundary MLP (d/2)] to each token; a rotary
+    one adds a boundary MLP d wide. The rotary MLP here computes the old boundary MLP in its
+    first half (its extra hidden units start at zero and so stay silent) and, in the second
+    half, the mean of the `trained` event position rows: what every position had in common.
+    What told positions apart now comes from the rotation, which the blocks have to learn;
+    everything else (tokens, conditions, blocks, head) carries over unchanged.
+    """
+    out = {k: v.clone() for k, v in state.items() if k != "pos_emb"}
+    mean_pos = state["pos_emb"][N_COND : N_COND + trained].mean(0)
+    w1, b1 = state["boundary_emb.net.0.weight"], state["boundary_emb.net.0.bias"]
+    w2, b2 = state["boundary_emb.net.2.weight"], state["boundary_emb.net.2.bias"]
+    half = w2.shape[0]  # d / 2
+    out["boundary_emb.net.0.weight"] = torch.cat([w1, torch.zeros_like(w1)])
+    out["boundary_emb.net.0.bias"] = torch.cat([b1, torch.zeros_like(b1)])
+    wide = torch.zeros(2 * half, 2 * w2.shape[1], dtype=w2.dtype)
+    wide[:half, : w2.shape[1]] = w2
+    out["boundary_emb.net.2.weight"] = wide
+    out["boundary_emb.net.2.bias"] = torch.cat([b2, mean_pos])
+    out["boundary_emb.null"] = torch.cat([state["boundary_emb.null"], mean_pos])
+    return out
+
+
 def for_decoding(model: EmsyncTransformer) -> EmsyncTransformer:
     """The model CPU decoding runs: its int8 copy (`int8_for_cpu`), made once per loaded
     model and kept on it (outside its modules, so it is never saved or trained)."""

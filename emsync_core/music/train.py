@@ -92,6 +92,7 @@ from .model import (
     EmsyncTransformer,
     ModelConfig,
     load_safetensors,
+    rotary_from_learned,
     save_safetensors,
     stretch_positions,
 )
@@ -736,7 +737,10 @@ def _train(
         loaded = EmsyncTransformer.load(cfg.init)
         source = loaded.state_dict()
         wanted = cfg.model.context_for(cfg.seq_len)
-        if "pos_emb" in source and loaded.context < wanted:
+        if "pos_emb" in source and cfg.model.positions == "rotary":
+            source = rotary_from_learned(source, loaded.context)
+            print(f"learned positions of {cfg.init} replaced by rotary ones")
+        elif "pos_emb" in source and loaded.context < wanted:
             # Learned positions past the old window are random: spread the trained ones out.
             source["pos_emb"] = stretch_positions(source["pos_emb"], loaded.context, wanted)
             print(f"positions 0-{loaded.context - 1} of {cfg.init} stretched over 0-{wanted - 1}")
@@ -935,12 +939,14 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "--positions",
         choices=("learned", "rotary"),
         default=d.model.positions,
-        help="learned absolute positions (the shipped model) or rotary (the context slides)",
+        help="learned absolute positions (the shipped model) or rotary (the context slides); "
+        "rotary with --init of learned weights converts them (model.rotary_from_learned)",
     )
     p.add_argument(
         "--note-cap",
         action="store_true",
-        help="end notes after 8 s in the tokens, as the MIDI does (decoding then forces it)",
+        help="end notes after 8 s in the tokens, as the MIDI does (decoding then forces it); "
+        "with --init, sets it on the loaded model",
     )
     p.add_argument(
         "--key-condition",
@@ -1113,6 +1119,10 @@ def run(args: argparse.Namespace) -> int:
             model = replace(model, key_condition=True)
         if args.key_frame:
             model = replace(model, key_frame=True)
+        if args.positions == "rotary":  # from learned weights: rotary_from_learned
+            model = replace(model, positions="rotary")
+        if args.note_cap:
+            model = replace(model, note_off_at_cap=True)
         cfg = replace(cfg, init=str(args.init), model=model)
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
