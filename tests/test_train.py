@@ -116,10 +116,11 @@ def _tiny_run(corpus_dir, out, *extra: str, init=None) -> int:
     return train.run(args)
 
 
-def _run_then_init(corpus_dir, tmp_path, seq_len: int, new_seq_len: int):
-    """(saved weights, step 0 of a new run from them with windows of `new_seq_len`)."""
+def _run_then_init(corpus_dir, tmp_path, seq_len: int, new_seq_len: int, *extra: str):
+    """(saved weights, step 0 of a new run from them with windows of `new_seq_len` and the
+    options `extra`)."""
     assert _tiny_run(corpus_dir, tmp_path / "a", "--seq-len", str(seq_len), "--steps", "1") == 0
-    args = ["--seq-len", str(new_seq_len), "--steps", "0"]
+    args = ["--seq-len", str(new_seq_len), "--steps", "0", *extra]
     assert _tiny_run(corpus_dir, tmp_path / "b", *args, init=tmp_path / "a") == 0
     return EmsyncTransformer.load(tmp_path / "a"), EmsyncTransformer.load(tmp_path / "b")
 
@@ -188,10 +189,9 @@ def test_stretch_positions_spreads_the_trained_rows_over_a_longer_window():
 
 
 def test_init_with_rotary_positions_converts_learned_weights(corpus_dir, tmp_path):
-    assert _tiny_run(corpus_dir, tmp_path / "a", "--seq-len", "16", "--steps", "1") == 0
-    extra = ["--seq-len", "30", "--steps", "0", "--positions", "rotary", "--note-cap"]
-    assert _tiny_run(corpus_dir, tmp_path / "b", *extra, init=tmp_path / "a") == 0
-    base, rot = EmsyncTransformer.load(tmp_path / "a"), EmsyncTransformer.load(tmp_path / "b")
+    from emsync_core.music.model import N_COND
+
+    base, rot = _run_then_init(corpus_dir, tmp_path, 16, 30, "--positions", "rotary", "--note-cap")
     assert rot.config.positions == "rotary" and rot.config.note_off_at_cap
     assert rot.context == 29 and not hasattr(rot, "pos_emb")
     converted = rot.state_dict()
@@ -205,7 +205,7 @@ def test_init_with_rotary_positions_converts_learned_weights(corpus_dir, tmp_pat
     with torch.no_grad():
         out = rot.boundary_emb(signal)
         assert torch.allclose(out[:, :half], base.boundary_emb(signal), atol=1e-6)
-        mean = base.pos_emb[2 : 2 + base.context].mean(0)
+        mean = base.pos_emb[N_COND : N_COND + base.context].mean(0)
         assert torch.allclose(out[:, half:], mean.expand(4, -1), atol=1e-6)
 
 

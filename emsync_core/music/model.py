@@ -569,12 +569,9 @@ def rotary_from_learned(state: Mapping[str, torch.Tensor], trained: int) -> dict
     mean_pos = state["pos_emb"][N_COND : N_COND + trained].mean(0)
     w1, b1 = state["boundary_emb.net.0.weight"], state["boundary_emb.net.0.bias"]
     w2, b2 = state["boundary_emb.net.2.weight"], state["boundary_emb.net.2.bias"]
-    half = w2.shape[0]  # d / 2
     out["boundary_emb.net.0.weight"] = torch.cat([w1, torch.zeros_like(w1)])
     out["boundary_emb.net.0.bias"] = torch.cat([b1, torch.zeros_like(b1)])
-    wide = torch.zeros(2 * half, 2 * w2.shape[1], dtype=w2.dtype)
-    wide[:half, : w2.shape[1]] = w2
-    out["boundary_emb.net.2.weight"] = wide
+    out["boundary_emb.net.2.weight"] = torch.block_diag(w2, torch.zeros_like(w2))
     out["boundary_emb.net.2.bias"] = torch.cat([b2, mean_pos])
     out["boundary_emb.null"] = torch.cat([state["boundary_emb.null"], mean_pos])
     return out
