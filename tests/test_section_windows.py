@@ -202,3 +202,52 @@ def test_windows_heard_in_the_other_mode_are_not_trained_on():
     skipping = _cfg(section_prob=0.0, augment=False, skip_off_mode=True)
     assert off_mode_windows(skipping, train=True) == 0
     assert off_mode_windows(skipping, train=False) > 5
+
+
+class _Moods:
+    """Twenty one-window pieces: eighteen aroused (+0.6), two calm (-0.8)."""
+
+    root = "fake"
+
+    def __init__(self) -> None:
+        self._tokens = np.array(_bars([60, 64, 67], 80), dtype=np.int64)
+        self.pieces = [
+            {
+                "split": "train",
+                "source": "arranger",
+                "groups": ["KEYS"],
+                "n_tokens": len(self._tokens),
+                "valence": 0.5,
+                "arousal": arousal,
+                "key": labels.key_index(0, "major"),
+            }
+            for arousal in [0.6] * 18 + [-0.8] * 2
+        ]
+
+    def split(self, name: str) -> list[dict]:
+        return [p for p in self.pieces if p["split"] == name]
+
+    def tokens(self, piece: dict) -> np.ndarray:
+        return self._tokens
+
+
+def test_balanced_arousal_draws_rare_calm_windows_more_often():
+    def calm_share(cfg: TrainConfig, seed: int) -> float:
+        sampler = WindowSampler(_Moods(), "train", cfg, np.random.default_rng(seed))
+        return float(np.mean([sampler.window(train=True)[3] < 0 for _ in range(400)]))
+
+    plain = _cfg(section_prob=0.0)
+    balanced = _cfg(section_prob=0.0, balance_arousal=8.0)
+    # One calm window in ten, unbalanced; 9 x 1 : 1 x 8 with calm windows kept 8x as often.
+    assert 0.05 < calm_share(plain, 1) < 0.16
+    assert 0.37 < calm_share(balanced, 1) < 0.58
+    # The odds are measured on their own random stream: the run's own one draws as before,
+    # and validation windows are never thinned.
+    sampler = WindowSampler(_Moods(), "train", balanced, np.random.default_rng(2))
+    assert sampler.keep_odds is not None and sampler.keep_odds.max() == 1.0
+    assert sampler.keep_odds[sampler._arousal_bin(0.6)] == pytest.approx(1 / 8, rel=0.2)
+    fresh = np.random.default_rng(2)
+    assert sampler.rng.random() == fresh.random()
+    val = WindowSampler(_Moods(), "train", balanced, np.random.default_rng(2))
+    calm = np.mean([val.window(train=False)[3] < 0 for _ in range(200)])
+    assert calm < 0.2
