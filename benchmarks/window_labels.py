@@ -10,9 +10,13 @@
    measure), their mean major-minus-minor, and quartiles of how far they lean toward their
    own mode. `--skip-off-mode` (and `--off-mode-margin`) draws as a run with that filter
    would.
+3. Arousal (`--arousal`): the arousal labels of windows drawn the same way (`--seq-len`,
+   `--balance-arousal` as `emsync train` takes them): quantiles, the shares at -0.6 or below
+   and +0.6 or above, and each source's share of the calm ones. The harness sweeps arousal
+   evenly over [-1, 1]; a calm end rarely drawn is rarely trained.
 
 Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
-       [--skip-off-mode [--off-mode-margin M]]
+       [--skip-off-mode [--off-mode-margin M]] [--arousal [--seq-len L] [--balance-arousal W]]
 """
 
 from __future__ import annotations
@@ -66,17 +70,17 @@ def key_changes(corpus: Corpus, windows: int, rng: np.random.Generator) -> None:
         )
 
 
-def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: float) -> None:
+def recipe_sampler(
+    corpus: Corpus, seed: int, drawn: dict[str, int], **options: float | bool
+) -> WindowSampler:
+    """A sampler drawing as the shipped recipe (with `options` on top) that writes the
+    piece index of each window it draws into `drawn["index"]`."""
+    base = dict(section_prob=0.8, start_prob=0.2, max_arranger_share=0.7, seq_len=SEQ_LEN)
     cfg = TrainConfig(
-        section_prob=0.8,
-        start_prob=0.2,
-        max_arranger_share=0.7,
-        skip_off_mode=skip_off_mode,
-        off_mode_margin=margin,
-        model=ModelConfig(key_condition=True, key_frame=True),
+        **{**base, **options},
+        model=ModelConfig(key_condition=True, key_frame=True, block_size=1216),
     )
     sampler = WindowSampler(corpus, "train", cfg, np.random.default_rng(seed))
-    drawn: dict[str, int] = {}
 
     def remembering(original):  # noqa: ANN001, ANN202 (a sampler's draw method)
         def draw():  # noqa: ANN202
@@ -88,6 +92,13 @@ def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: 
 
     sampler._draw = remembering(sampler._draw)
     sampler._draw_section = remembering(sampler._draw_section)
+    return sampler
+
+
+def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: float) -> None:
+    drawn: dict[str, int] = {}
+    options = dict(skip_off_mode=skip_off_mode, off_mode_margin=margin)
+    sampler = recipe_sampler(corpus, seed, drawn, **options)
     rows = defaultdict(list)  # (source, mode) -> (heard in the other mode, leans major)
     for _ in range(windows):
         tokens, _, _, _, key, weights = sampler.window(train=True)
@@ -108,6 +119,27 @@ def modes(corpus: Corpus, windows: int, seed: int, skip_off_mode: bool, margin: 
         )
 
 
+def arousal_labels(corpus: Corpus, windows: int, seed: int, **options: float | bool) -> None:
+    drawn: dict[str, int] = {}
+    sampler = recipe_sampler(corpus, seed, drawn, **options)
+    labels, sources = [], []
+    for _ in range(windows):
+        labels.append(sampler.window(train=True)[3])
+        sources.append(sampler.pieces[drawn["index"]]["source"])
+    a, sources = np.asarray(labels), np.asarray(sources)
+    quantiles = np.nanpercentile(a, [5, 25, 50, 75, 95])
+    calm = a <= -0.6
+    by_source = ", ".join(
+        f"{s} {np.mean(sources[calm] == s):.2f}" for s in sorted(set(sources[calm]))
+    )
+    print(
+        f"arousal labels of {windows} windows ({options}): quantiles 5/25/50/75/95 "
+        + " ".join(f"{q:+.2f}" for q in quantiles)
+        + f"; <= -0.6 {np.mean(calm):.3f}, >= +0.6 {np.mean(a >= 0.6):.3f}; "
+        f"the calm ones from {by_source or 'none'}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("corpus", type=Path)
@@ -116,10 +148,22 @@ def main() -> None:
     p.add_argument("--keys", action="store_true", help="also read key changes (600 per source)")
     p.add_argument("--skip-off-mode", action="store_true")
     p.add_argument("--off-mode-margin", type=float, default=0.0)
+    p.add_argument("--arousal", action="store_true", help="read arousal labels instead of modes")
+    p.add_argument("--seq-len", type=int, default=SEQ_LEN)
+    p.add_argument("--balance-arousal", type=float, default=0.0)
     args = p.parse_args()
     corpus = Corpus(args.corpus)
     if args.keys:
         key_changes(corpus, 600, np.random.default_rng(args.seed))
+    if args.arousal:
+        options = dict(
+            seq_len=args.seq_len,
+            balance_arousal=args.balance_arousal,
+            skip_off_mode=args.skip_off_mode,
+            off_mode_margin=args.off_mode_margin,
+        )
+        arousal_labels(corpus, args.windows, args.seed, **options)
+        return
     modes(corpus, args.windows, args.seed, args.skip_off_mode, args.off_mode_margin)
 
 
