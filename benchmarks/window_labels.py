@@ -10,13 +10,13 @@
    measure), their mean major-minus-minor, and quartiles of how far they lean toward their
    own mode. `--skip-off-mode` (and `--off-mode-margin`) draws as a run with that filter
    would.
-3. Arousal (`--arousal`): the arousal labels of windows drawn the same way (`--seq-len`,
-   `--balance-arousal` as `emsync train` takes them): quantiles, the shares at -0.6 or below
+3. Arousal (`--arousal`): the arousal labels of windows drawn the same way (`--seq-len` as
+   `emsync train` takes it): quantiles, the shares at -0.6 or below
    and +0.6 or above, and each source's share of the calm ones. The harness sweeps arousal
    evenly over [-1, 1]; a calm end rarely drawn is rarely trained.
 
 Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
-       [--skip-off-mode [--off-mode-margin M]] [--arousal [--seq-len L] [--balance-arousal W]]
+       [--skip-off-mode [--off-mode-margin M]] [--arousal [--seq-len L]]
 """
 
 from __future__ import annotations
@@ -150,7 +150,6 @@ def main() -> None:
     p.add_argument("--off-mode-margin", type=float, default=0.0)
     p.add_argument("--arousal", action="store_true", help="read arousal labels instead of modes")
     p.add_argument("--seq-len", type=int, default=SEQ_LEN)
-    p.add_argument("--balance-arousal", type=float, default=0.0)
     args = p.parse_args()
     corpus = Corpus(args.corpus)
     if args.keys:
@@ -158,7 +157,6 @@ def main() -> None:
     if args.arousal:
         options = dict(
             seq_len=args.seq_len,
-            balance_arousal=args.balance_arousal,
             skip_off_mode=args.skip_off_mode,
             off_mode_margin=args.off_mode_margin,
         )

@@ -157,11 +157,6 @@ class TrainConfig:
     # The condition embeddings (key, valence, arousal) learn at this multiple of `lr`, without
     # weight decay: their gradient is small, because the context soon tells the key too.
     cond_lr_mult: float = 1.0
-    # Arousal labels pile up high (mix-arr4: median +0.54; 4 % of 512-token windows and 2 % of
-    # 1,024-token ones at -0.6 or below), so the calm end a score asks for was rarely trained.
-    # Above 1, a window is kept with a chance inverse to how common its label's eighth of
-    # [-1, 1] is, so a rare label is drawn up to this many times as often (0: off).
-    balance_arousal: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -202,9 +197,6 @@ class WindowSampler:
         self.rng = rng
         self._stuck: dict[int, np.ndarray] = {}  # piece index -> stuck flag per window
         self._sections: dict[int, np.ndarray] = {}  # piece index -> `section_starts`
-        self.keep_odds: np.ndarray | None = None  # per arousal bin (`balance_arousal`)
-        if cfg.balance_arousal > 1 and split == "train":
-            self.keep_odds = self._arousal_keep_odds()
 
     # A window touching a stuck stretch is drawn again, at most this often (then kept).
     MAX_REDRAWS = 20
@@ -253,13 +245,9 @@ class WindowSampler:
         prefix = events.sequence_prefix(len(self.pieces[index]["groups"]), start == 0)
         return index, tokens, start, prefix, focus
 
-    AROUSAL_BINS = 8
-    # Windows drawn to measure how common each arousal bin is (`balance_arousal`).
-    BALANCE_DRAWS = 4000
-
-    def _pick(self, train: bool) -> tuple[int, np.ndarray, int, list[int], int, int, bool]:
-        """(piece index, its tokens, start, prefix, focus, end, sectioned) of one random
-        window that passes the stuck and off-mode filters."""
+    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray]:
+        """(tokens, offsets, valence, arousal, key index, loss weight per token) of one
+        random window."""
         cfg, rng = self.cfg, self.rng
         # Drawn only with section windows on, so older runs resume bit for bit.
         sectioned = cfg.section_prob > 0 and train and rng.random() < cfg.section_prob
@@ -279,43 +267,9 @@ class WindowSampler:
             ):
                 continue
             break
-        return index, tokens, start, prefix, focus, end, sectioned
-
-    def _arousal_bin(self, arousal: float) -> int:
-        return min(int((arousal + 1) / 2 * self.AROUSAL_BINS), self.AROUSAL_BINS - 1)
-
-    def _arousal_keep_odds(self) -> np.ndarray:
-        """Chance of keeping a window, per arousal bin: 1 / share, capped at
-        `balance_arousal` times the commonest bin's, scaled so the rarest bins keep all.
-        Measured on windows from a separate random stream, so the run's own is untouched."""
-        cfg, own = self.cfg, self.rng
-        self.rng = np.random.default_rng([cfg.seed, 8191])
-        try:
-            counts = np.zeros(self.AROUSAL_BINS)
-            for _ in range(self.BALANCE_DRAWS):
-                index, _, _, _, focus, end, _ = self._pick(train=True)
-                arousal = window_labels(self.pieces[index], focus, end, cfg.majority_labels)[1]
-                if np.isfinite(arousal):
-                    counts[self._arousal_bin(arousal)] += 1
-        finally:
-            self.rng = own
-        share = counts / max(counts.sum(), 1)
-        weight = np.minimum(cfg.balance_arousal, share.max() / np.maximum(share, 1e-12))
-        return weight / weight.max()
-
-    def window(self, train: bool) -> tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray]:
-        """(tokens, offsets, valence, arousal, key index, loss weight per token) of one
-        random window."""
-        cfg, rng = self.cfg, self.rng
-        while True:
-            index, tokens, start, prefix, focus, end, sectioned = self._pick(train)
-            piece = self.pieces[index]
-            # Labelled as the section the window's loss is on (all of it, unless sectioned).
-            valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
-            if self.keep_odds is None or not train or not np.isfinite(arousal):
-                break
-            if rng.random() < self.keep_odds[self._arousal_bin(arousal)]:
-                break
+        piece = self.pieces[index]
+        # Labelled as the section the window's loss is on (all of it, unless sectioned).
+        valence, arousal = window_labels(piece, focus, end, cfg.majority_labels)
         key = window_key(piece, focus, end)
         chunk = np.asarray(tokens[start : start + 3 * cfg.seq_len], dtype=np.int64)
         # The opening (a piece's or section's start) is followed in time: augmenting and
@@ -1068,13 +1022,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         help="train on windows whose top voice the harness calls frozen too (left out by default)",
     )
     p.add_argument(
-        "--balance-arousal",
-        type=float,
-        default=d.balance_arousal,
-        help="draw windows with rare arousal labels (an eighth of [-1, 1]) up to this many "
-        "times as often as the commonest, so the calm end is trained too (0: off)",
-    )
-    p.add_argument(
         "--cond-lr-mult",
         type=float,
         default=d.cond_lr_mult,
@@ -1156,7 +1103,6 @@ def run(args: argparse.Namespace) -> int:
         skip_off_mode=args.skip_off_mode,
         off_mode_margin=args.off_mode_margin,
         cond_lr_mult=args.cond_lr_mult,
-        balance_arousal=args.balance_arousal,
         start_prob=args.start_prob,
         section_prob=args.section_prob,
         start_weight=args.start_weight,
