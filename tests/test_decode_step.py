@@ -39,7 +39,8 @@ def _model(config: ModelConfig, int8: bool) -> EmsyncTransformer:
             model.key_profile.normal_(0, 1.0)
     if model.mood_add is not None:  # trained, not silent
         with torch.no_grad():
-            model.mood_add.out.weight.normal_(0, 0.3)
+            for p in model.mood_add.parameters():
+                p.normal_(0, 0.3)
     return int8_for_cpu(model) if int8 else model
 
 

@@ -181,7 +181,8 @@ def test_a_mood_at_every_position_starts_silent_then_reaches_cached_steps():
         assert torch.equal(
             model(tokens, offsets, valence, arousal), plain(tokens, offsets, valence, arousal)
         )
-        model.mood_add.out.weight.normal_(0, 0.3)
+        for p in model.mood_add.parameters():
+            p.normal_(0, 0.3)
 
         def last_step(v: float) -> torch.Tensor:
             mood = torch.tensor([v]), torch.tensor([0.5])

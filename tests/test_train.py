@@ -225,10 +225,9 @@ def test_init_adds_a_silent_mood_at_every_position(corpus_dir, tmp_path):
         assert torch.equal(
             moody.eval()(tokens, offsets, *mood), base.eval()(tokens, offsets, *mood)
         )
-    # It learns at the base rate, not the conditions' multiple (see CONDITION_PARAMS).
     optimizer = train.make_optimizer(moody, _cfg(cond_lr_mult=10.0))
     held = {id(p) for p in optimizer.param_groups[2]["params"]}
-    assert not any(id(p) in held for p in moody.mood_add.parameters())
+    assert all(id(p) in held for p in moody.mood_add.parameters())
 
 
 def test_init_with_a_longer_window_stretches_the_learned_positions(corpus_dir, tmp_path):

@@ -49,7 +49,7 @@ class CachedStep:
         if model.mood_add is not None:
             if valence is None or arousal is None:
                 raise ValueError("this model adds valence and arousal to every step")
-            self.mood_add = model.mood_vector(valence, arousal)[0]
+            self.mood_add = model.mood_add(valence, arousal)[0]
         self.boundary: dict[float, torch.Tensor] = {}
         self.device = device
         self.layers = [_Layer(block, config.n_head) for block in model.blocks]

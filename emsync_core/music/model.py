@@ -12,9 +12,9 @@ Input layout, as in the paper (Sulun, Viana & Davies, arXiv 2502.10154, sections
   (1 -> d/2 -> d) into a whole sequence position ("continuous_token" mode). A NaN value means
   "unknown / dropped" and selects a learned null vector instead (condition dropout in
   training, classifier-free use at inference).
-- With `mood_every_position`, the valence and arousal embeddings are also projected
-  (`MoodAdd`) and added to every position, as the key is: not in the paper; a rotary model's
-  calm scores grew busier the further they got from the front (docs/training.md, session 18).
+- With `mood_every_position`, valence and arousal are also embedded (`MoodAdd`) and added to
+  every position, as the key is: not in the paper; a rotary model forgot the front positions'
+  mood as its scores went on (docs/training.md, session 18).
 - With `key_condition`, the key (12 tonics x major/minor, `labels.key_index`; a 25th entry
   is the null key) is embedded and added to every position, as a control every token sees.
   Not in the paper: valence alone did not carry the mode into a model trained on the mixed
@@ -376,22 +376,22 @@ class ScalarEmbedding(nn.Module):
 
 
 class MoodAdd(nn.Module):
-    """The front positions' valence + arousal embeddings, normalised, projected to one vector
-    added to every position. The projection starts at zero, so weights trained without it
-    decode as before until it learns. It reads the trained condition embeddings because a
-    separate small MLP from the two scalars (tried first, mood-ft1) stayed near zero in 1,000
-    steps: its hidden units start at ~0.02 and the output has little to grow from."""
+    """(valence, arousal) -> one vector added to every position. Its output layers and null
+    vectors start at zero, so weights trained without it decode as before until it learns."""
 
     def __init__(self, d: int) -> None:
         super().__init__()
-        self.out = nn.Linear(d, d, bias=False)
+        self.valence = ScalarEmbedding(d // 4, d)
+        self.arousal = ScalarEmbedding(d // 4, d)
         self.silence()
 
     def silence(self) -> None:
-        nn.init.zeros_(self.out.weight)
+        for part in (self.valence, self.arousal):
+            nn.init.zeros_(part.net[2].weight)
+            nn.init.zeros_(part.net[2].bias)
 
-    def forward(self, condition: torch.Tensor) -> torch.Tensor:
-        return self.out(F.layer_norm(condition, condition.shape[-1:]))
+    def forward(self, valence: torch.Tensor, arousal: torch.Tensor) -> torch.Tensor:
+        return self.valence(valence.float()) + self.arousal(arousal.float())
 
 
 class EmsyncTransformer(nn.Module):
@@ -494,7 +494,7 @@ class EmsyncTransformer(nn.Module):
         if self.mood_add is not None:
             if valence is None or arousal is None:
                 raise ValueError("this model adds valence and arousal to every chunk")
-            x = x + self.mood_vector(valence, arousal).unsqueeze(1).to(x.dtype)
+            x = x + self.mood_add(valence, arousal).unsqueeze(1).to(x.dtype)
         n = x.shape[1]
         if start + n > self.config.block_size:
             raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")
@@ -516,12 +516,6 @@ class EmsyncTransformer(nn.Module):
         if self.key_emb is not None:
             logits = logits + self.key_bias(key, B).unsqueeze(1).to(logits.dtype)
         return logits
-
-    def mood_vector(self, valence: torch.Tensor, arousal: torch.Tensor) -> torch.Tensor:
-        """(B, d) what `mood_every_position` adds to every position."""
-        assert self.mood_add is not None
-        condition = self.valence_emb(valence.float()) + self.arousal_emb(arousal.float())
-        return self.mood_add(condition)
 
     def key_bias(self, key: torch.Tensor | None, batch: int) -> torch.Tensor:
         """(B, V) the key profile's offset for each pitched NOTE_ON under each row's key

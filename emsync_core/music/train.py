@@ -500,9 +500,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
 
 
-# Not `mood_add.`: its input is normalised, so its gradient is not small, and at 10x the
-# rate it outgrew the token embeddings within 250 steps (validation 0.52 -> 0.63, session 18).
-CONDITION_PARAMS = ("key_emb.", "key_profile", "valence_emb.", "arousal_emb.")
+CONDITION_PARAMS = ("key_emb.", "key_profile", "valence_emb.", "arousal_emb.", "mood_add.")
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
