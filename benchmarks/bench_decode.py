@@ -53,16 +53,10 @@ class ForwardStep:
 
     def __init__(self, model: EmsyncTransformer, key: torch.Tensor) -> None:
         self.model, self.key = model, key
-        self.mood = torch.tensor([0.0])  # as `_prefill`: a model adding the mood needs it
 
     def __call__(self, token: int, offset: float, cache: KVCache) -> torch.Tensor:
         return self.model(
-            torch.tensor([[token]]),
-            torch.tensor([[offset]]),
-            self.mood,
-            self.mood,
-            cache=cache,
-            key=self.key,
+            torch.tensor([[token]]), torch.tensor([[offset]]), cache=cache, key=self.key
         )[0, -1]
 
 

@@ -1,7 +1,6 @@
 """`decode_step.CachedStep`: the decoder's one-token step gives exactly forward's logits
 (bit for bit, not approximately), for every model kind decoding meets: learned or rotary
-positions, with or without the key condition or the mood at every position, float32 or the
-int8 copy."""
+positions, with or without the key condition, float32 or the int8 copy."""
 
 import pytest
 import torch
@@ -18,15 +17,6 @@ KINDS = {
     "keyed": ModelConfig(
         n_layer=2, n_head=4, d_model=32, block_size=64, dropout=0.0, key_condition=True
     ),
-    "mood": ModelConfig(
-        n_layer=2,
-        n_head=4,
-        d_model=32,
-        block_size=64,
-        dropout=0.0,
-        positions="rotary",
-        mood_every_position=True,
-    ),
 }
 
 
@@ -37,10 +27,6 @@ def _model(config: ModelConfig, int8: bool) -> EmsyncTransformer:
         with torch.no_grad():
             model.key_emb.weight.normal_(0, 0.1)
             model.key_profile.normal_(0, 1.0)
-    if model.mood_add is not None:  # trained, not silent
-        with torch.no_grad():
-            for p in model.mood_add.parameters():
-                p.normal_(0, 0.3)
     return int8_for_cpu(model) if int8 else model
 
 
@@ -55,17 +41,20 @@ def test_a_cached_step_gives_forwards_logits_bit_for_bit(kind, int8):
     offsets = [round(float(x), 3) for x in torch.rand(30, generator=g) * 10]
     offsets[12], offsets[13], offsets[20] = 2.5, 2.5, float("inf")
     key = torch.tensor([14]) if config.key_condition else None
-    valence, arousal = torch.tensor([0.3]), torch.tensor([-0.6])
     with torch.inference_mode():
-        prefix = (tokens[:, :6], torch.tensor([offsets[:6]]), valence, arousal)
+        prefix = (
+            tokens[:, :6],
+            torch.tensor([offsets[:6]]),
+            torch.tensor([0.3]),
+            torch.tensor([-0.6]),
+        )
         by_forward, by_step = KVCache(config), KVCache(config)
         model(*prefix, by_forward, key=key)
         model(*prefix, by_step, key=key)
-        step = CachedStep(model, key, valence, arousal)
+        step = CachedStep(model, key)
         for i in range(6, 30):
             token, offset = int(tokens[0, i]), offsets[i]
-            one = (tokens[:, i : i + 1], torch.tensor([[offset]]), valence, arousal)
-            want = model(*one, cache=by_forward, key=key)
+            want = model(tokens[:, i : i + 1], torch.tensor([[offset]]), cache=by_forward, key=key)
             got = step(token, offset, by_step)
             assert torch.equal(got, want[0, -1]), f"step {i}"
         assert by_step.length == by_forward.length

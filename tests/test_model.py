@@ -164,37 +164,3 @@ def test_our_safetensors_files_match_the_reference_library(tmp_path):
     ours, _ = load_safetensors(tmp_path / "theirs.safetensors")
     for name, t in tensors.items():
         assert torch.equal(theirs[name], t) and torch.equal(ours[name], t), name
-
-
-def test_a_mood_at_every_position_starts_silent_then_reaches_cached_steps():
-    from dataclasses import replace
-
-    config = replace(TINY, positions="rotary", mood_every_position=True)
-    torch.manual_seed(0)
-    model = EmsyncTransformer(config).eval()
-    torch.manual_seed(0)
-    plain = EmsyncTransformer(replace(config, mood_every_position=False)).eval()
-    plain.load_state_dict(model.state_dict(), strict=False)
-    tokens, offsets, valence, arousal = _inputs(4)
-    with torch.no_grad():
-        # Silent at first: weights trained without it decode as before.
-        assert torch.equal(
-            model(tokens, offsets, valence, arousal), plain(tokens, offsets, valence, arousal)
-        )
-        for p in model.mood_add.parameters():
-            p.normal_(0, 0.3)
-
-        def last_step(v: float) -> torch.Tensor:
-            mood = torch.tensor([v]), torch.tensor([0.5])
-            cache = KVCache(config)
-            model(tokens[:1, :20], offsets[:1, :20], *mood, cache)
-            return model(tokens[:1, 20:21], offsets[:1, 20:21], *mood, cache)[0, -1]
-
-        # A cached step far from the front still hears the mood, not only the condition rows.
-        assert not torch.allclose(last_step(-1.0), last_step(1.0))
-        try:
-            model(tokens[:1, 20:21], offsets[:1, 20:21], cache=KVCache(config))
-        except ValueError as exc:
-            assert "valence and arousal" in str(exc)
-        else:
-            raise AssertionError("a mood model must be told the mood at every chunk")

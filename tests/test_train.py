@@ -209,27 +209,6 @@ def test_init_with_rotary_positions_converts_learned_weights(corpus_dir, tmp_pat
         assert torch.allclose(out[:, half:], mean.expand(4, -1), atol=1e-6)
 
 
-def test_init_adds_a_silent_mood_at_every_position(corpus_dir, tmp_path):
-    base, moody = _run_then_init(corpus_dir, tmp_path, 16, 16, "--mood-every-position")
-    assert moody.config.mood_every_position and not base.config.mood_every_position
-    state = moody.state_dict()
-    for name, tensor in base.state_dict().items():
-        assert torch.equal(state[name], tensor), name
-    assert {n for n in state if n not in base.state_dict()} == {
-        n for n in state if n.startswith("mood_add.")
-    }
-    tokens = torch.tensor([[events.START, events.MORE_INSTRUMENTS, 40, 41]])
-    offsets = torch.tensor([[1.0, 1.0, 0.5, 0.5]])
-    mood = torch.tensor([0.7]), torch.tensor([-0.4])
-    with torch.no_grad():
-        assert torch.equal(
-            moody.eval()(tokens, offsets, *mood), base.eval()(tokens, offsets, *mood)
-        )
-    optimizer = train.make_optimizer(moody, _cfg(cond_lr_mult=10.0))
-    held = {id(p) for p in optimizer.param_groups[2]["params"]}
-    assert all(id(p) in held for p in moody.mood_add.parameters())
-
-
 def test_init_with_a_longer_window_stretches_the_learned_positions(corpus_dir, tmp_path):
     base, longer = _run_then_init(corpus_dir, tmp_path, 16, 30)
     assert (base.context, longer.context) == (15, 29)

@@ -5,9 +5,9 @@ calls. At batch 1 a 4 x 256 model's step does about 0.7 ms of arithmetic on 2 co
 forward spent another 1 ms around it in Python: some 40 module calls, views, the boundary
 offset's MLP and the learned key profile recomputed every step (profiled in session 11).
 `CachedStep` does the same arithmetic in the same order, with what is fixed for a decoder
-computed once (the key's and the mood's embeddings, the key profile, each boundary value's
-embedding), so its logits are bit-identical to forward's (tests/test_decode_step.py): the
-model step alone is about 1.5x faster, a sampled token 1.3x (benchmarks/bench_decode.py).
+computed once (the key's embedding and profile, each boundary value's embedding), so its
+logits are bit-identical to forward's (tests/test_decode_step.py): the model step alone is
+about 1.5x faster, a sampled token 1.3x (benchmarks/bench_decode.py).
 
 Only the cached one-token case is here; prefill, training and batches go through forward.
 """
@@ -25,18 +25,11 @@ from .model import MAX_OFFSET_S, EmsyncTransformer, KVCache, rotate
 class CachedStep:
     """`model(tokens=[[token]], offsets=[[offset]], cache=cache, key=key)[0, -1]`, faster.
 
-    Made once per (model, key, mood); `model` may be the int8 copy (`model.for_decoding`): each
+    Made once per (model, key); `model` may be the int8 copy (`model.for_decoding`): each
     linear layer is called through its own `forward`, float or quantized alike.
     """
 
-    def __init__(
-        self,
-        model: EmsyncTransformer,
-        key: torch.Tensor | None,
-        valence: torch.Tensor | None = None,
-        arousal: torch.Tensor | None = None,
-    ) -> None:
-        """valence and arousal: (1,) floats, needed by models with `mood_every_position`."""
+    def __init__(self, model: EmsyncTransformer, key: torch.Tensor | None) -> None:
         self.model = model
         config = model.config
         self.width = config.d_model
@@ -45,11 +38,6 @@ class CachedStep:
             key = torch.tensor([NULL_KEY], device=device)
         self.key_add = None if model.key_emb is None else model.key_emb(key.long())[0]
         self.key_bias = None if model.key_emb is None else model.key_bias(key, 1)[0]
-        self.mood_add = None
-        if model.mood_add is not None:
-            if valence is None or arousal is None:
-                raise ValueError("this model adds valence and arousal to every step")
-            self.mood_add = model.mood_add(valence, arousal)[0]
         self.boundary: dict[float, torch.Tensor] = {}
         self.device = device
         self.layers = [_Layer(block, config.n_head) for block in model.blocks]
@@ -78,8 +66,6 @@ class CachedStep:
         x = model.tok_emb.weight[token]
         if self.key_add is not None:
             x = x + self.key_add.to(x.dtype)
-        if self.mood_add is not None:
-            x = x + self.mood_add.to(x.dtype)
         rope = None
         if model.rotary is not None:
             rope = model.rotary.table(start, 1)

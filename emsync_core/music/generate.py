@@ -161,7 +161,7 @@ class Decoder:
             self.shift, index = frame_shift(key.tonic), framed_key(index)
             tokens = to_frame(tokens, self.shift)
         self.keys = torch.tensor([index], device=self.device)
-        self.cached_step = CachedStep(self.model, self.keys, va, ar)
+        self.cached_step = CachedStep(self.model, self.keys)
         logits = self.model(
             self._t(tokens, torch.long),
             self._t(offsets, torch.float32),

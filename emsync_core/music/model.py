@@ -12,9 +12,6 @@ Input layout, as in the paper (Sulun, Viana & Davies, arXiv 2502.10154, sections
   (1 -> d/2 -> d) into a whole sequence position ("continuous_token" mode). A NaN value means
   "unknown / dropped" and selects a learned null vector instead (condition dropout in
   training, classifier-free use at inference).
-- With `mood_every_position`, valence and arousal are also embedded (`MoodAdd`) and added to
-  every position, as the key is: not in the paper; a rotary model forgot the front positions'
-  mood as its scores went on (docs/training.md, session 18).
 - With `key_condition`, the key (12 tonics x major/minor, `labels.key_index`; a 25th entry
   is the null key) is embedded and added to every position, as a control every token sees.
   Not in the paper: valence alone did not carry the mode into a model trained on the mixed
@@ -88,11 +85,6 @@ class ModelConfig:
     # Pitch relative to the key's tonic (`key_frame.py`): framed windows and decoding move the
     # tonic to C, so the key condition tells only the mode. Needs `key_condition`.
     key_frame: bool = False
-    # Valence and arousal also added to every position (`mood_add`), besides their two
-    # condition positions at the front: a rotary model attends by distance, and its calm
-    # scores grew busier the further they got from the front (docs/training.md, session 18).
-    # False for the shipped weights.
-    mood_every_position: bool = False
 
     def __post_init__(self) -> None:
         if self.positions not in ("learned", "rotary"):
@@ -375,25 +367,6 @@ class ScalarEmbedding(nn.Module):
         return torch.where(missing, self.null.to(emb.dtype), emb)
 
 
-class MoodAdd(nn.Module):
-    """(valence, arousal) -> one vector added to every position. Its output layers and null
-    vectors start at zero, so weights trained without it decode as before until it learns."""
-
-    def __init__(self, d: int) -> None:
-        super().__init__()
-        self.valence = ScalarEmbedding(d // 4, d)
-        self.arousal = ScalarEmbedding(d // 4, d)
-        self.silence()
-
-    def silence(self) -> None:
-        for part in (self.valence, self.arousal):
-            nn.init.zeros_(part.net[2].weight)
-            nn.init.zeros_(part.net[2].bias)
-
-    def forward(self, valence: torch.Tensor, arousal: torch.Tensor) -> torch.Tensor:
-        return self.valence(valence.float()) + self.arousal(arousal.float())
-
-
 class EmsyncTransformer(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -408,7 +381,6 @@ class EmsyncTransformer(nn.Module):
         self.valence_emb = ScalarEmbedding(d // 2, d)  # paper: 1 -> 256 -> 512
         self.arousal_emb = ScalarEmbedding(d // 2, d)
         self.key_emb = nn.Embedding(N_KEYS + 1, d) if config.key_condition else None
-        self.mood_add = MoodAdd(d) if config.mood_every_position else None
         self.rotary: Rotary | None = None
         if config.positions == "rotary":
             self.rotary = Rotary(d // config.n_head, config.block_size)
@@ -436,8 +408,6 @@ class EmsyncTransformer(nn.Module):
                     for pitch in range(events.PITCH_MIN, events.PITCH_MAX + 1):
                         pcs[events.note_on(group, pitch)] = pitch % 12
             self.register_buffer("note_on_pc", pcs, persistent=False)
-        if self.mood_add is not None:  # starts silent too (after `_init_weights`)
-            self.mood_add.silence()
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2: residual projections scaled by depth
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * config.n_layer))
@@ -471,8 +441,7 @@ class EmsyncTransformer(nn.Module):
         (B, T + 1, V): logits[:, j] predicts x_j. With a filled cache the tokens are appended
         after it and the result is (B, T, V): logits[:, j] predicts the token after x_j.
         With `key_condition`, key: (B,) key indices (NULL_KEY or None: null), added to every
-        position of this chunk, so each cached step passes the key again. With
-        `mood_every_position` the same holds for valence and arousal.
+        position of this chunk, so each cached step passes the key again.
         """
         B, T = tokens.shape
         start = cache.length if cache is not None else 0
@@ -491,10 +460,6 @@ class EmsyncTransformer(nn.Module):
             if key is None:
                 key = torch.full((B,), NULL_KEY, dtype=torch.long, device=tokens.device)
             x = x + self.key_emb(key.long()).unsqueeze(1).to(x.dtype)  # at every position
-        if self.mood_add is not None:
-            if valence is None or arousal is None:
-                raise ValueError("this model adds valence and arousal to every chunk")
-            x = x + self.mood_add(valence, arousal).unsqueeze(1).to(x.dtype)
         n = x.shape[1]
         if start + n > self.config.block_size:
             raise ValueError(f"{start + n} positions exceed block_size {self.config.block_size}")

@@ -500,7 +500,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
 
 
-CONDITION_PARAMS = ("key_emb.", "key_profile", "valence_emb.", "arousal_emb.", "mood_add.")
+CONDITION_PARAMS = ("key_emb.", "key_profile", "valence_emb.", "arousal_emb.")
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -732,8 +732,8 @@ def _train(
     elif cfg.init:
         # A new run from saved weights: the optimizer starts afresh (with its warmup), which
         # is how a run continues when only the shipped weights survived.
-        # A key condition or a mood at every position added to weights trained without one
-        # starts silent (zeros, see model.py); nothing else may be missing.
+        # A key condition added to weights trained without one starts silent (zeros, see
+        # model.py); nothing else may be missing.
         loaded = EmsyncTransformer.load(cfg.init)
         source = loaded.state_dict()
         wanted = cfg.model.context_for(cfg.seq_len)
@@ -748,9 +748,7 @@ def _train(
             missing, unexpected = model.load_state_dict(source, strict=False)
         except RuntimeError as exc:  # shapes differ
             raise EmsyncError(f"{cfg.init} does not fit the model: {exc}") from exc
-        if unexpected or [
-            m for m in missing if not m.startswith(("key_emb.", "key_profile", "mood_add."))
-        ]:
+        if unexpected or [m for m in missing if not m.startswith(("key_emb.", "key_profile"))]:
             raise EmsyncError(
                 f"{cfg.init} does not fit the model: missing {missing}, unexpected {unexpected}"
             )
@@ -964,13 +962,6 @@ def configure_parser(p: argparse.ArgumentParser, out: bool = True) -> None:
         "loaded model",
     )
     p.add_argument(
-        "--mood-every-position",
-        action="store_true",
-        help="add valence and arousal to every position too, not only at the front (for "
-        "rotary models, whose attention goes by distance); with --init, adds it to the loaded "
-        "model, silent at first",
-    )
-    p.add_argument(
         "--block-size", type=int, default=d.model.block_size, help="positions the model has"
     )
     p.add_argument(
@@ -1117,7 +1108,6 @@ def run(args: argparse.Namespace) -> int:
             note_off_at_cap=args.note_cap,
             key_condition=args.key_condition or args.key_frame,
             key_frame=args.key_frame,
-            mood_every_position=args.mood_every_position,
         ),
     )
     if args.init is not None:
@@ -1133,8 +1123,6 @@ def run(args: argparse.Namespace) -> int:
             model = replace(model, positions="rotary")
         if args.note_cap:
             model = replace(model, note_off_at_cap=True)
-        if args.mood_every_position:
-            model = replace(model, mood_every_position=True)
         cfg = replace(cfg, init=str(args.init), model=model)
     if cfg.seq_len + 2 > cfg.model.block_size:
         raise EmsyncError(f"--seq-len must be at most {cfg.model.block_size - 2}")
