@@ -11,9 +11,9 @@
    own mode. `--skip-off-mode` (and `--off-mode-margin`) draws as a run with that filter
    would.
 3. Arousal (`--arousal`): the arousal labels of windows drawn the same way (`--seq-len` as
-   `emsync train` takes it): quantiles, the shares at -0.6 or below
-   and +0.6 or above, and each source's share of the calm ones. The harness sweeps arousal
-   evenly over [-1, 1]; a calm end rarely drawn is rarely trained.
+   `emsync train` takes it): quantiles, the shares at -0.6 or below and +0.6 or above, and
+   each source's share of the calm ones. The harness sweeps arousal evenly over [-1, 1]; a
+   calm end rarely drawn is rarely trained.
 
 Usage: .venv/bin/python benchmarks/window_labels.py CORPUS [--windows N] [--keys]
        [--skip-off-mode [--off-mode-margin M]] [--arousal [--seq-len L]]
