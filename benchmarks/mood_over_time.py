@@ -58,6 +58,10 @@ def summarise(path: Path) -> dict[str, dict[float, np.ndarray]]:
     return {s: {a: np.mean(v, axis=0) for a, v in by.items()} for s, by in rates.items()}
 
 
+def _row(values: np.ndarray) -> str:
+    return " ".join(f"{x:5.2f}" for x in values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", nargs="+", type=Path)
@@ -67,11 +71,10 @@ def main() -> None:
             if set(ENDS) - set(by):
                 continue
             low, high = by[ENDS[0]], by[ENDS[1]]
-            fmt = lambda v: " ".join(f"{x:5.2f}" for x in v)  # noqa: E731
             print(f"{path.name} {setting}, per {STRETCH_S:.0f} s:")
-            print(f"  new pitches/s at arousal -1: {fmt(low)}")
-            print(f"  new pitches/s at arousal +1: {fmt(high)}")
-            print(f"  ratio +1 / -1:               {fmt(high / low)}")
+            print(f"  new pitches/s at arousal -1: {_row(low)}")
+            print(f"  new pitches/s at arousal +1: {_row(high)}")
+            print(f"  ratio +1 / -1:               {_row(high / low)}")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def recipe_sampler(
     base = dict(section_prob=0.8, start_prob=0.2, max_arranger_share=0.7, seq_len=SEQ_LEN)
     cfg = TrainConfig(
         **{**base, **options},
-        model=ModelConfig(key_condition=True, key_frame=True, block_size=1216),
+        model=ModelConfig(key_condition=True, key_frame=True),
     )
     sampler = WindowSampler(corpus, "train", cfg, np.random.default_rng(seed))
 
