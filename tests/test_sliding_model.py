@@ -151,7 +151,31 @@ def test_the_cut_rule_forces_note_off_at_the_cap():
     assert plain.clamp(events.shift_token(125)) == events.shift_token(125)
 
 
-def test_decoding_writes_the_note_off_where_the_midi_ends_the_note(monkeypatch):
+def test_a_note_released_at_a_cut_is_not_capped_again():
+    masks = Masks()
+    cut = 500  # 4 s
+    rule = CutRule(Boundaries([cut], []), 3000, True, masks, note_cap=True)
+    rule.observe(events.note_on(events.STRINGS, 60))
+    rule.observe(rule.clamp(events.shift_token(125)))
+    while rule.now < cut:
+        rule.observe(rule.clamp(events.shift_token(125)))
+    assert rule.now == cut and rule.phase == "need_chord"
+    assert not rule.sounding  # the MIDI ends it here (`to_midi`'s release at cuts)
+    assert not rule.allowed()[events.note_off(events.STRINGS, 60)]
+    rule.observe(events.CHORD)
+    for pitch in (48, 52, 55):
+        rule.observe(events.note_on(events.KEYS, pitch))
+    while rule.now < events.MAX_NOTE_STEPS + 10:
+        assert rule.due_note_off() is None  # the old note's cap never comes
+        rule.observe(rule.clamp(events.shift_token(125)))
+    # The keys struck at the cut still meet their own cap, 8 s after the cut.
+    while rule.now < cut + events.MAX_NOTE_STEPS:
+        rule.observe(rule.clamp(events.shift_token(125)))
+    assert rule.due_note_off() == events.note_off(events.KEYS, 48)
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_decoding_writes_the_note_off_where_the_midi_ends_the_note(monkeypatch, constrained):
     torch.manual_seed(3)
     config = ModelConfig(
         n_layer=1, n_head=2, d_model=32, block_size=64, dropout=0.0, positions="rotary",
@@ -173,21 +197,31 @@ def test_decoding_writes_the_note_off_where_the_midi_ends_the_note(monkeypatch):
     to_score = generate_module.to_score
     monkeypatch.setattr(generate_module, "sample", no_note_offs)
     monkeypatch.setattr(generate_module, "to_score", keep_tokens)
-    score = generate(_plan(20.0), model, seed=0, constrained=False, int8=False)
+    # Under the constraint the MIDI also ends every note at a cut (the 10.5-s shot still
+    # holds notes to the cap); unconstrained, notes ring over cuts.
+    shots = [(0.0, 4.5), (4.5, 15.0), (15.0, 20.0)]
+    plan = plan_score(shots, [(0.3, 0.5)] * len(shots), 4)
+    score = generate(plan, model, seed=0, constrained=constrained, int8=False)
+    end = round(20.0 / events.STEP_S)
+    cuts = [round(4.5 / events.STEP_S), round(15.0 / events.STEP_S)] if constrained else []
     decoded = events.decode_events(seen["tokens"])
     capped = [n for n in decoded.notes if n[3] - n[2] == events.MAX_NOTE_STEPS]
     assert capped, "no note reached the cap"
-    assert all(n[3] - n[2] <= events.MAX_NOTE_STEPS for n in decoded.notes)
     offs = {t for t in seen["tokens"] if t >= events.NOTE_OFF_BASE}
     assert {events.note_off(g, p) for g, p, _, _ in capped} <= offs
-    # The MIDI is what the tokens say: to_midi has nothing left to cut.
+    # A note the MIDI released at a cut is not ended by the cap again in the tokens.
+    assert not [n for n in capped if any(n[2] < c < n[3] for c in cuts)]
+    if not constrained:
+        assert all(n[3] - n[2] <= events.MAX_NOTE_STEPS for n in decoded.notes)
+    # The MIDI is what the tokens say, with every note released at the next cut.
     midi_notes = sorted(
         (round(n.start / events.STEP_S), round(n.end / events.STEP_S), n.pitch)
         for i in score.midi.instruments
         for n in i.notes
     )
     token_notes = sorted(
-        (s, min(e, round(20.0 / events.STEP_S)), p) for _, p, s, e in decoded.notes
+        (s, min([e, s + events.MAX_NOTE_STEPS, end] + [c for c in cuts if c > s]), p)
+        for _, p, s, e in decoded.notes
     )
     assert midi_notes == token_notes
 

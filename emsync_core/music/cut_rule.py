@@ -139,6 +139,20 @@ class CutRule:
         pending = self.boundaries.pending
         if self.constrained and pending and pending[0] == (self.now, True):
             self.phase = "need_chord"
+            if self.note_cap:
+                self._release_at_cut()
+
+    def _release_at_cut(self) -> None:
+        """The MIDI ends every note at a cut (`events.to_midi`), so none sounds on past it,
+        and the cap must not end it again in the tokens 8 s after it started: those late
+        NOTE_OFFs made calm scores busier as they went on. The tokens leave the note open, as
+        every model's decoding always has; writing its NOTE_OFF at the cut instead thinned
+        the aroused scores (docs/training.md, session 19)."""
+        for (group, pitch), start in list(self.sounding.items()):
+            if start < self.now:
+                if group != DRUMS:
+                    self.ended.append((pitch % 12, start, self.now))
+                del self.sounding[(group, pitch)]
 
     def allowed(self) -> torch.Tensor:
         """Mask of the tokens that may come next."""
