@@ -11,7 +11,7 @@ import torch
 
 from emsync_core.music import events
 from emsync_core.music import generate as generate_module
-from emsync_core.music.cut_rule import Boundaries, CutRule, Masks
+from emsync_core.music.cut_rule import HELD_STEPS, Boundaries, CutRule, Masks
 from emsync_core.music.decode_step import CachedStep
 from emsync_core.music.generate import Decoder, generate
 from emsync_core.music.model import N_COND, EmsyncTransformer, KVCache, ModelConfig, Sampling
@@ -151,22 +151,28 @@ def test_the_cut_rule_forces_note_off_at_the_cap():
     assert plain.clamp(events.shift_token(125)) == events.shift_token(125)
 
 
-def test_a_note_released_at_a_cut_is_not_capped_again():
+def test_at_a_cut_held_notes_end_in_the_tokens_and_the_rest_quietly():
     masks = Masks()
     cut = 500  # 4 s
     rule = CutRule(Boundaries([cut], []), 3000, True, masks, note_cap=True)
-    rule.observe(events.note_on(events.STRINGS, 60))
-    rule.observe(rule.clamp(events.shift_token(125)))
-    while rule.now < cut:
-        rule.observe(rule.clamp(events.shift_token(125)))
+    rule.observe(events.note_on(events.STRINGS, 60))  # held from 0 s
+    for steps in (125, 125, 125, 65):
+        rule.observe(rule.clamp(events.shift_token(steps)))
+    rule.observe(events.note_on(events.KEYS, 72))  # struck 0.48 s before the cut
+    rule.observe(rule.clamp(events.shift_token(125)))  # clamped to land on the cut
     assert rule.now == cut and rule.phase == "need_chord"
-    assert not rule.sounding  # the MIDI ends it here (`to_midi`'s release at cuts)
-    assert not rule.allowed()[events.note_off(events.STRINGS, 60)]
+    # The held note's NOTE_OFF is written at the cut, as chord changes end held notes in the
+    # training data; the short one is released without a token (the MIDI ends both here).
+    assert set(rule.sounding) == {(events.STRINGS, 60)}
+    assert rule.due_note_off() == events.note_off(events.STRINGS, 60)
+    rule.observe(events.note_off(events.STRINGS, 60))
+    assert rule.due_note_off() is None and not rule.sounding
+    assert rule.allowed()[events.CHORD] and not rule.allowed()[events.note_off(events.KEYS, 72)]
     rule.observe(events.CHORD)
     for pitch in (48, 52, 55):
         rule.observe(events.note_on(events.KEYS, pitch))
-    while rule.now < events.MAX_NOTE_STEPS + 10:
-        assert rule.due_note_off() is None  # the old note's cap never comes
+    while rule.now < cut + events.MAX_NOTE_STEPS - 60:
+        assert rule.due_note_off() is None  # the short note's cap never comes
         rule.observe(rule.clamp(events.shift_token(125)))
     # The keys struck at the cut still meet their own cap, 8 s after the cut.
     while rule.now < cut + events.MAX_NOTE_STEPS:
@@ -209,7 +215,9 @@ def test_decoding_writes_the_note_off_where_the_midi_ends_the_note(monkeypatch, 
     assert capped, "no note reached the cap"
     offs = {t for t in seen["tokens"] if t >= events.NOTE_OFF_BASE}
     assert {events.note_off(g, p) for g, p, _, _ in capped} <= offs
-    # A note the MIDI released at a cut is not ended by the cap again in the tokens.
+    # At a cut a held note ends in the tokens; a note struck just before it is left open
+    # there, and the cap does not end it again later.
+    assert not [n for n in decoded.notes if any(n[2] <= c - HELD_STEPS and c < n[3] for c in cuts)]
     assert not [n for n in capped if any(n[2] < c < n[3] for c in cuts)]
     if not constrained:
         assert all(n[3] - n[2] <= events.MAX_NOTE_STEPS for n in decoded.notes)

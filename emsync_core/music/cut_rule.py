@@ -40,6 +40,7 @@ from .events import (
 
 SENSITIVITY_STEPS = round(1.0 / STEP_S)  # paper: a <CHORD> within 1 s consumes a boundary
 MAX_TOKENS_PER_STEP = 48  # then only a time shift may follow (an untrained model may dither)
+HELD_STEPS = round(1.0 / STEP_S)  # with the note cap: a note this long ends at a cut in tokens
 
 
 class Masks:
@@ -143,13 +144,15 @@ class CutRule:
                 self._release_at_cut()
 
     def _release_at_cut(self) -> None:
-        """The MIDI ends every note at a cut (`events.to_midi`), so none sounds on past it,
-        and the cap must not end it again in the tokens 8 s after it started: those late
-        NOTE_OFFs made calm scores busier as they went on. The tokens leave the note open, as
-        every model's decoding always has; writing its NOTE_OFF at the cut instead thinned
-        the aroused scores (docs/training.md, session 19)."""
+        """The MIDI ends every note at a cut (`events.to_midi`). A note held `HELD_STEPS` or
+        longer stays sounding here so that `due_note_off` writes its NOTE_OFF at the cut, as
+        a chord change in the training data ends its held notes. A shorter one (a note struck
+        just before the cut, which the training data would have ended before the chord) is
+        released without a token: NOTE_OFFs of such notes at the chord step read like a
+        scene's end and thinned the aroused scores (docs/training.md, session 19). Either way
+        the cap no longer ends it again 8 s after it started."""
         for (group, pitch), start in list(self.sounding.items()):
-            if start < self.now:
+            if self.now - HELD_STEPS < start < self.now:
                 if group != DRUMS:
                     self.ended.append((pitch % 12, start, self.now))
                 del self.sounding[(group, pitch)]
@@ -189,12 +192,16 @@ class CutRule:
         return events.shift_token(min(token - SHIFT_BASE + 1, limit - self.now))
 
     def due_note_off(self) -> int | None:
-        """With `note_cap`: the NOTE_OFF of a note that has sounded `MAX_NOTE_STEPS` (the
-        MIDI ends it there, `events.to_midi`), to be written before anything is sampled;
-        else None. `clamp` makes time stop at that step, so the OFF lands on it exactly."""
+        """With `note_cap`: the NOTE_OFF of a note the MIDI ends here (`events.to_midi`), to
+        be written before anything is sampled; else None. That is a note that has sounded
+        `MAX_NOTE_STEPS` (`clamp` makes time stop at that step, so the OFF lands on it
+        exactly) and, under the constraint, a held note at a cut (`_release_at_cut`)."""
         if not self.note_cap:
             return None
-        due = [(s, key) for key, s in self.sounding.items() if s + MAX_NOTE_STEPS <= self.now]
+        if self.constrained and self.phase == "need_chord":  # the held notes (`_release_at_cut`)
+            due = [(s, key) for key, s in self.sounding.items() if s < self.now]
+        else:
+            due = [(s, k) for k, s in self.sounding.items() if s + MAX_NOTE_STEPS <= self.now]
         return events.note_off(*min(due)[1]) if due else None
 
     def observe(self, token: int) -> bool:
